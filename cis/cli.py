@@ -1,0 +1,454 @@
+"""The ``cis`` command: one verb per step of the main job, and ``demo`` to run them all."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cis import db
+from cis.bootstrap import bootstrap
+from cis.clients import Client, ClientConfigError, load_clients
+
+app = typer.Typer(help="Agency CIS: lead pool, allocation and validation.", no_args_is_help=True)
+db_app = typer.Typer(help="The database: embedded PostgreSQL by default, or CIS_DATABASE_URL.")
+ingest_app = typer.Typer(help="Load vendor data into the raw schemas.")
+clients_app = typer.Typer(help="Agency clients from config/clients.yml.")
+app.add_typer(db_app, name="db")
+app.add_typer(ingest_app, name="ingest")
+app.add_typer(clients_app, name="clients")
+console = Console()
+
+ClientsFile = Annotated[
+    Path, typer.Option("--clients", help="Clients config (see docs/clients.md).")
+]
+DEFAULT_CLIENTS = db.project_root() / "config" / "clients.yml"
+
+
+def _admin() -> db.Target:
+    target = db.resolve_target()
+    bootstrap(target)
+    return target
+
+
+def _clients(path: Path) -> list[Client]:
+    try:
+        return load_clients(path)
+    except ClientConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _step(title: str):
+    console.rule(f"[bold]{title}")
+    return time.perf_counter()
+
+
+# -- db ---------------------------------------------------------------------------------------
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the embedded server (and create the project's roles and schemas)."""
+    if db.os.environ.get(db.DATABASE_URL_ENV):
+        console.print(f"{db.DATABASE_URL_ENV} is set: using that server, nothing to start.")
+    target = _admin()
+    console.print(f"database ready: {target.url}")
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the embedded server."""
+    console.print("stopped" if db.stop_embedded() else "the embedded server was not running")
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Report the embedded server (or the configured URL)."""
+    url = db.os.environ.get(db.DATABASE_URL_ENV)
+    if url:
+        console.print(f"using {db.DATABASE_URL_ENV}: {db.parse_url(url).url}")
+        return
+    for key, value in db.embedded_status().items():
+        console.print(f"{key:12} {value}")
+
+
+@db_app.command("env")
+def db_env() -> None:
+    """Print `export` lines for plain dbt, psql and dlt: eval "$(cis db env)"."""
+    for key, value in db.shell_env(_admin()).items():
+        typer.echo(f"export {key}={shlex.quote(value)}")
+
+
+@db_app.command("init")
+def db_init() -> None:
+    """Create roles, the operational schema and row-level security (idempotent)."""
+    _admin()
+    console.print("roles, cis schema and row-level security are in place")
+
+
+# -- generate and ingest ------------------------------------------------------------------------
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="Landing folder to write.")] = Path("landing"),
+    leads: Annotated[int, typer.Option(help="Distinct people to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 7,
+    bad_records: Annotated[bool, typer.Option(help="Plant malformed lines and files.")] = True,
+) -> None:
+    """Write a deterministic demo landing folder in the vendors' own shapes."""
+    from cis.generate import generate_landing
+
+    started = time.perf_counter()
+    summary = generate_landing(out, leads, seed, bad_records=bad_records)
+    console.print(
+        f"wrote {summary.people_lines} person lines for {summary.distinct_people} people "
+        f"to {out} in {time.perf_counter() - started:.1f}s (re-pulls {summary.repulls}, "
+        f"second Apollo ids {summary.second_ids}, no email {summary.missing_emails}, "
+        f"bad lines {sum(summary.bad_lines.values())})"
+    )
+
+
+@ingest_app.command("landing")
+def ingest_landing(
+    dir: Annotated[Path, typer.Option("--dir", help="Landing folder (DESIGN.md layout).")] = Path(
+        "landing"
+    ),
+) -> None:
+    """Load every payload kind found in a landing folder."""
+    from cis.jobs.ingest import ingest_landing as run
+
+    if not dir.is_dir():
+        console.print(f"[red]error:[/red] landing folder {dir} does not exist")
+        raise typer.Exit(2)
+    report = run(_admin(), dir)
+    _print_load(report)
+
+
+@ingest_app.command("apollo")
+def ingest_apollo(
+    clients: ClientsFile = DEFAULT_CLIENTS,
+    base_url: Annotated[str | None, typer.Option(help="Apollo base URL override.")] = None,
+) -> None:
+    """Search Apollo with each active client's ICP and enrich people not in the pool."""
+    from cis.jobs.ingest import ingest_apollo_api
+    from ingestion.apollo.helpers import ApolloError
+
+    try:
+        report = ingest_apollo_api(_admin(), _clients(clients), base_url=base_url)
+    except Exception as exc:
+        cause = exc
+        while cause is not None and not isinstance(cause, ApolloError):
+            cause = cause.__cause__ or cause.__context__
+        console.print(f"[red]error:[/red] {cause or exc}")
+        raise typer.Exit(1) from exc
+    _print_load(report)
+    stats = report.stats
+    if stats:
+        console.print(
+            f"search pages {stats.search_pages}, slices {stats.search_slices}, people found "
+            f"{stats.people_found}, enriched {stats.enriched}, enrichments avoided "
+            f"{stats.enrichments_avoided}, retries {stats.retries}"
+        )
+
+
+def _print_load(report) -> None:
+    counts = report.counts
+    console.print(
+        f"loaded {counts.people} people from {counts.files} files in {report.seconds:.1f}s "
+        f"({counts.people / report.seconds if report.seconds else 0:,.0f} rows/s); "
+        f"rejected {counts.rejected}, suppressed {counts.suppressed}"
+    )
+    for rejection in counts.rejections[:10]:
+        console.print(f"  [yellow]rejected[/yellow] {rejection.describe()}")
+    if len(counts.rejections) > 10:
+        console.print(f"  ... and {len(counts.rejections) - 10} more: run `cis quarantine`")
+    for kind in report.unknown_kinds:
+        console.print(f"  [yellow]not loaded[/yellow] {kind}: no loader for this kind yet")
+
+
+@app.command()
+def quarantine(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) -> None:
+    """List rejected records (raw_*.rejected_records) with their reasons."""
+    from cis.jobs.quarantine import quarantine_count, quarantined
+
+    target = _admin()
+    table = Table("schema", "kind", "file:line", "reason")
+    for record in quarantined(target, limit):
+        where = f"{record.source_file or 'api'}:{record.source_line or '-'}"
+        table.add_row(record.schema, record.record_kind, where, record.reason)
+    console.print(table)
+    console.print(f"{quarantine_count(target)} rejected records in all")
+
+
+# -- transform, clients, pool steps -------------------------------------------------------------
+
+
+@app.command()
+def transform(
+    select: Annotated[str | None, typer.Option(help="dbt --select expression.")] = None,
+) -> None:
+    """Run `dbt build` (seeds, models, unit and data tests) on the project's database."""
+    from cis.transform import DbtFailed, run_dbt
+
+    target = _admin()
+    args = ["build"] + (["--select", select] if select else [])
+    try:
+        run_dbt(args, db.transformer_target(target))
+    except DbtFailed as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+
+
+@clients_app.command("sync")
+def clients_sync(clients: ClientsFile = DEFAULT_CLIENTS) -> None:
+    """Write the clients file to cis.clients and create each client's read role."""
+    from cis.jobs.clients_sync import sync_clients
+
+    count = sync_clients(_admin(), _clients(clients))
+    console.print(f"synced {count} clients")
+
+
+@app.command()
+def allocate(
+    clients: ClientsFile = DEFAULT_CLIENTS,
+    cooldown_days: Annotated[int, typer.Option(help="Days a released lead rests.")] = 30,
+    include_unverified: Annotated[
+        bool, typer.Option(help="Accept any usable email status, not only the client's list.")
+    ] = False,
+) -> None:
+    """Assign available leads to clients by ICP score, within capacity, exclusively."""
+    from cis.jobs.allocate import allocate as run
+    from cis.jobs.clients_sync import sync_clients
+    from cis.pool.allocation import AllocationSettings
+
+    target = _admin()
+    parsed = _clients(clients)
+    sync_clients(target, parsed)
+    outcome = run(target, parsed, AllocationSettings(cooldown_days, not include_unverified))
+    table = Table(
+        "client",
+        "status",
+        "capacity",
+        "held before",
+        "assigned now",
+        "released",
+        "open after",
+        "eligible available",
+    )
+    for s in outcome.plan.summaries:
+        table.add_row(
+            s.client_slug,
+            s.status,
+            str(s.capacity),
+            str(s.active_before),
+            str(s.assigned_now),
+            str(s.released_now),
+            str(s.open_capacity_after),
+            str(s.eligible_available),
+        )
+    console.print(table)
+    console.print(
+        f"inserted {outcome.inserted}, released {outcome.released}, "
+        f"refused by the exclusivity index {outcome.skipped_taken}"
+    )
+    for note in outcome.shortfall_notes:
+        console.print(f"  [yellow]short[/yellow] {note}")
+
+
+@app.command()
+def validate(
+    client: Annotated[
+        str | None, typer.Option(help="Client slug (all active when omitted).")
+    ] = None,
+    lead: Annotated[str | None, typer.Option(help="One lead id; omit for the batch form.")] = None,
+    channel: Annotated[str, typer.Option(help="email, linkedin, sms or voice.")] = "email",
+    clients: ClientsFile = DEFAULT_CLIENTS,
+) -> None:
+    """Check leads just in time before a touch; a failure lists every rule that failed."""
+    from cis.jobs.validate import validate_assigned, validate_one
+
+    target = _admin()
+    parsed = _clients(clients)
+    chosen = (
+        [c for c in parsed if c.slug == client]
+        if client
+        else [c for c in parsed if c.status == "active"]
+    )
+    if not chosen:
+        console.print(f"[red]error:[/red] no client {client!r} in {clients}")
+        raise typer.Exit(2)
+    if lead:
+        result = validate_one(target, chosen[0], lead, channel)
+        verdict = "[green]ALLOWED[/green]" if result.allowed else "[red]BLOCKED[/red]"
+        console.print(f"{verdict} {lead} for {result.client_slug} on {channel}")
+        for failure in result.failures:
+            console.print(f"  - {failure.rule}: {failure.detail}")
+        raise typer.Exit(0 if result.allowed else 1)
+    outcome = validate_assigned(target, chosen, channel)
+    _print_validation(outcome.summary)
+
+
+def _print_validation(summary) -> None:
+    console.print(
+        f"checked {summary.checked}: allowed {summary.allowed}, blocked {summary.blocked} "
+        f"(block rate {summary.block_rate:.1%})"
+    )
+    table = Table("rule", "leads failing")
+    for rule, count in sorted(summary.failures_by_rule.items(), key=lambda kv: -kv[1]):
+        table.add_row(rule, str(count))
+    console.print(table)
+
+
+@app.command()
+def forget(
+    email: Annotated[str | None, typer.Option(help="The person's email.")] = None,
+    linkedin_url: Annotated[str | None, typer.Option(help="The person's LinkedIn URL.")] = None,
+    apollo_id: Annotated[str | None, typer.Option(help="The person's Apollo id.")] = None,
+) -> None:
+    """Honour a deletion request: anonymise, release, audit and suppress future pulls."""
+    from cis.jobs.forget import forget_person
+
+    try:
+        outcome = forget_person(_admin(), email, linkedin_url, apollo_id)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(outcome)
+    console.print("run `cis transform` to rebuild the marts without the person's data")
+
+
+@app.command()
+def gaps() -> None:
+    """Per mart and detector field, the share of rows that have a value."""
+    _print_gaps(_admin())
+
+
+def _print_gaps(target: db.Target) -> None:
+    from cis.jobs.gaps import completeness
+
+    table = Table("mart", "field", "filled", "rows", "share")
+    for gap in completeness(target):
+        colour = "green" if gap.share >= 0.9 else "yellow" if gap.share >= 0.6 else "red"
+        table.add_row(
+            gap.mart,
+            gap.field,
+            str(gap.filled),
+            str(gap.rows),
+            f"[{colour}]{gap.share:.0%}[/{colour}]",
+        )
+    console.print(table)
+
+
+# -- demo -------------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    leads: Annotated[int, typer.Option(help="Distinct people to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    out: Annotated[Path | None, typer.Option(help="Landing folder.")] = None,
+    clients: ClientsFile = DEFAULT_CLIENTS,
+) -> None:
+    """The main job end to end: database, demo data, ingest, dbt build, pool steps, summary."""
+    from cis.generate import generate_landing
+    from cis.jobs.allocate import allocate as run_allocate
+    from cis.jobs.clients_sync import sync_clients
+    from cis.jobs.ingest import ingest_landing as run_ingest
+    from cis.jobs.quarantine import quarantine_count
+    from cis.jobs.summary import pool_figures
+    from cis.jobs.validate import validate_assigned
+    from cis.transform import DbtFailed, run_dbt
+
+    timings: dict[str, float] = {}
+    landing = out or db.state_dir() / "landing" / f"demo-{leads}-{seed}"
+    parsed = _clients(clients)
+
+    started = _step("database")
+    target = _admin()
+    console.print(target.url)
+    timings["database"] = time.perf_counter() - started
+
+    started = _step("generate")
+    generated = generate_landing(landing, leads, seed)
+    console.print(
+        f"{generated.people_lines} person lines, {len(generated.files)} files -> {landing}"
+    )
+    timings["generate"] = time.perf_counter() - started
+
+    started = _step("ingest landing")
+    report = run_ingest(target, landing)
+    _print_load(report)
+    timings["ingest"] = time.perf_counter() - started
+
+    started = _step("clients sync")
+    sync_clients(target, parsed)
+    console.print(f"{len(parsed)} clients, read roles {', '.join(c.db_role for c in parsed)}")
+
+    try:
+        started = _step("dbt build")
+        run_dbt(["build"], db.transformer_target(target), quiet=True)
+        timings["dbt build"] = time.perf_counter() - started
+
+        started = _step("allocate")
+        outcome = run_allocate(target, parsed)
+        console.print(f"assigned {outcome.inserted}, released {outcome.released}")
+        for note in outcome.shortfall_notes:
+            console.print(f"  [yellow]short[/yellow] {note}")
+        timings["allocate"] = time.perf_counter() - started
+
+        started = _step("validate (email, every active assignment)")
+        validation = validate_assigned(target, [c for c in parsed if c.status == "active"], "email")
+        timings["validate"] = time.perf_counter() - started
+
+        started = _step("dbt build (assignments into the marts)")
+        run_dbt(
+            ["build", "--select", "stg_cis__lead_assignments+"],
+            db.transformer_target(target),
+            quiet=True,
+        )
+        timings["dbt rebuild"] = time.perf_counter() - started
+    except DbtFailed as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+
+    _step("summary")
+    figures = pool_figures(target, report.counts.fields_seen)
+    table = Table("measure", "value")
+    table.add_row("pool size (leads)", f"{figures.leads:,}")
+    table.add_row("person pulls / Apollo ids", f"{figures.person_rows:,} / {figures.apollo_ids:,}")
+    table.add_row("duplicates merged (identity)", f"{figures.duplicates_merged:,}")
+    table.add_row("re-pulls kept as history", f"{figures.repulls_merged:,}")
+    table.add_row(
+        "Apollo fields stored",
+        f"{figures.fields_stored}/{figures.fields_seen} ({figures.fields_stored_share:.0%})",
+    )
+    table.add_row("verified email share", f"{figures.verified_share:.1%}")
+    for slug, count in figures.assignments_by_client.items():
+        table.add_row(f"assigned to {slug}", f"{count:,}")
+    table.add_row("lead collision rate", f"{figures.collision_rate:.2%} ({figures.collisions})")
+    table.add_row("pool utilisation", f"{figures.utilisation:.1%}")
+    for status, count in figures.status_counts.items():
+        table.add_row(f"pool status {status}", f"{count:,}")
+    table.add_row("rejected records (quarantine)", f"{quarantine_count(target):,}")
+    for step, seconds in timings.items():
+        table.add_row(f"time: {step}", f"{seconds:.1f}s")
+    console.print(table)
+    if figures.missing_fields:
+        console.print(f"[yellow]fields not stored:[/yellow] {', '.join(figures.missing_fields)}")
+    console.rule("validation")
+    _print_validation(validation.summary)
+    console.rule("data completeness")
+    _print_gaps(target)
+    console.print(f"done at {datetime.now(tz=UTC):%Y-%m-%d %H:%M:%S} UTC")
+
+
+if __name__ == "__main__":
+    app()

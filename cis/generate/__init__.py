@@ -1,0 +1,368 @@
+"""Deterministic demo data: a landing folder of Apollo ``people/match`` pulls.
+
+``generate_landing`` writes ``<out>/apollo/people/<YYYY-MM-DD>T<HHMMSS>Z-pull-<NNN>.jsonl`` files,
+one person object per line, with the messy cases a real pool has: job changes seen by a later
+re-pull, duplicate Apollo records of one person, LinkedIn-only leads, fields the loader does not
+know and, if asked, bad lines and a file that is not JSON Lines. The same arguments always give
+the same bytes; memory does not grow with ``leads`` beyond one integer per organisation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import IO, Any
+
+from cis.generate.apollo_people import Universe, rng_for
+from cis.generate.distributions import pick, randint
+
+__all__ = ["BAD_KINDS", "DEFAULT_START", "GenerateSummary", "Shares", "generate_landing"]
+
+DEFAULT_START = datetime(2025, 1, 6, 9, 0, 0, tzinfo=timezone.utc)
+PEOPLE_DIR = Path("apollo") / "people"
+REPULL_AFTER = timedelta(days=30)
+BAD_KINDS = ("not_json", "not_object", "invalid_email", "unknown_seniority", "missing_id")
+CORRUPT_KIND = "corrupt_file"
+UNKNOWN_SENIORITIES = ("galactic_overlord", "board_observer", "chief_of_vibes")
+
+# The messy case of a person, decided by Universe.kind_share.
+NORMAL, JOB_CHANGE, SECOND_ID, NO_EMAIL, UNKNOWN_FIELDS, SAME_REPULL = range(6)
+
+
+@dataclass(frozen=True)
+class Shares:
+    """Shares of ``leads`` that get each messy case (disjoint), and of bad lines."""
+
+    job_change: float = 0.05  # re-pulled later with a new title and/or company
+    second_id: float = 0.02  # a second Apollo id with the same email
+    missing_email: float = 0.08  # no email, LinkedIn URL only
+    unknown_fields: float = 0.01  # a top-level field the loader does not know
+    unchanged_repull: float = 0.03  # re-pulled later with nothing changed
+    bad: float = 0.002  # bad lines (at least one of each kind when bad records are on)
+
+    def __post_init__(self) -> None:
+        parts = (
+            self.job_change,
+            self.second_id,
+            self.missing_email,
+            self.unknown_fields,
+            self.unchanged_repull,
+        )
+        if any(p < 0 for p in (*parts, self.bad)) or sum(parts) > 1:
+            raise ValueError("shares must be >= 0 and the person shares must sum to <= 1")
+
+
+@dataclass(frozen=True)
+class GenerateSummary:
+    """What ``generate_landing`` wrote.
+
+    Attributes
+    ----------
+    people_lines : int
+        Good person lines in all files (first pulls, duplicates and re-pulls).
+    distinct_people : int
+        Real people (``leads``); a second Apollo id of one person is not a new person.
+    organizations : int
+        Organisations in the universe (shared by many people).
+    repulls : int
+        Apollo ids pulled again in the re-pull file with a changed title and/or organisation.
+    unchanged_repulls : int
+        Apollo ids pulled again with nothing changed.
+    second_ids : int
+        Emails that appear under a second Apollo id.
+    missing_emails : int
+        Good lines with ``email`` null (LinkedIn-only leads).
+    unknown_field_records : int
+        Good lines with a person- or organisation-level field outside the contract.
+    bad_lines : dict[str, int]
+        Bad lines by kind: ``not_json``, ``not_object``, ``invalid_email``,
+        ``unknown_seniority``, ``missing_id``, and ``corrupt_file`` (lines of the file that is
+        not JSON Lines).
+    files : list[str]
+        Written files, relative to the output folder, sorted.
+    """
+
+    people_lines: int
+    distinct_people: int
+    organizations: int
+    repulls: int
+    unchanged_repulls: int
+    second_ids: int
+    missing_emails: int
+    unknown_field_records: int
+    bad_lines: dict[str, int] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def bad_lines_total(self) -> int:
+        """All bad lines, of every kind."""
+        return sum(self.bad_lines.values())
+
+
+def pull_file_name(pulled_at: datetime, number: int, suffix: str = "") -> str:
+    """``2025-01-06T090000Z-pull-001.jsonl``: the leading timestamp is the pull time (UTC)."""
+    return f"{pulled_at.strftime('%Y-%m-%dT%H%M%SZ')}-pull-{number:03d}{suffix}.jsonl"
+
+
+def parse_pull_time(name: str) -> datetime:
+    """The pull time a file name starts with (inverse of :func:`pull_file_name`)."""
+    return datetime.strptime(name[:18], "%Y-%m-%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.people_lines = 0
+        self.repulls = 0
+        self.unchanged_repulls = 0
+        self.second_ids = 0
+        self.missing_emails = 0
+        self.unknown = 0
+        self.bad = dict.fromkeys((*BAD_KINDS, CORRUPT_KIND), 0)
+
+    def person(self, person: dict[str, Any]) -> str:
+        self.people_lines += 1
+        if person["email"] is None:
+            self.missing_emails += 1
+        if "buying_committee_role" in person or "ai_readiness_score" in person["organization"]:
+            self.unknown += 1
+        return _dumps(person)
+
+
+class _RotatingWriter:
+    """Writes lines into pull files of at most ``per_file`` lines, each atomically renamed."""
+
+    def __init__(self, folder: Path, per_file: int, times: Iterator[datetime]) -> None:
+        self.folder = folder
+        self.per_file = per_file
+        self.times = times
+        self.number = 0
+        self.lines = 0
+        self.handle: IO[str] | None = None
+        self.tmp: Path | None = None
+        self.final: Path | None = None
+        self.written: list[Path] = []
+
+    def write(self, line: str) -> None:
+        if self.handle is None or self.lines >= self.per_file:
+            self.close()
+            self.number += 1
+            self._open(pull_file_name(next(self.times), self.number))
+        assert self.handle is not None
+        self.handle.write(line)
+        self.handle.write("\n")
+        self.lines += 1
+
+    def write_raw(self, text: str) -> None:
+        assert self.handle is not None
+        self.handle.write(text)
+
+    def _open(self, name: str) -> None:
+        self.final = self.folder / name
+        self.tmp = self.folder / f".{name}.tmp"
+        self.handle = open(self.tmp, "w", encoding="utf-8", newline="\n", buffering=1 << 20)  # noqa: SIM115
+        self.lines = 0
+
+    def open_named(self, name: str) -> None:
+        self.close()
+        self._open(name)
+
+    def close(self) -> None:
+        if self.handle is not None and self.tmp is not None and self.final is not None:
+            self.handle.close()
+            os.replace(self.tmp, self.final)
+            self.written.append(self.final)
+        self.handle = None
+
+
+def _dumps(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _pull_times(start: datetime) -> Iterator[datetime]:
+    n = 0
+    while True:
+        yield start + timedelta(days=n, minutes=17 * n)
+        n += 1
+
+
+def _bad_positions(leads: int, count: int) -> dict[int, list[int]]:
+    """Bad line ``t`` goes after the person at an evenly spread position of the pull stream."""
+    spots: dict[int, list[int]] = {}
+    for t in range(count):
+        spots.setdefault(int((t + 0.5) * leads / count), []).append(t)
+    return spots
+
+
+def _bad_line(u: Universe, t: int, position: int) -> tuple[str, str]:
+    """Bad line number ``t``: its kind and its text."""
+    kind = BAD_KINDS[t % len(BAD_KINDS)]
+    rng = rng_for(u.seed, "bad-line", t)
+    person = u.bad_person(t, position)
+    if kind == "not_json":
+        text = _dumps(person)
+        return kind, text[: int(len(text) * (0.2 + 0.6 * rng.random()))]
+    if kind == "not_object":
+        if t % 2:
+            return kind, _dumps("rate limit exceeded, retry later")
+        return kind, _dumps([person])
+    if kind == "invalid_email":
+        person["email"] = f"{person['first_name'].lower()}.{person['last_name'].lower()}(at)example"
+    elif kind == "unknown_seniority":
+        person["seniority"] = pick(rng, UNKNOWN_SENIORITIES)
+    else:
+        del person["id"]
+    return kind, _dumps(person)
+
+
+def _corrupt_text(u: Universe) -> list[str]:
+    """A CSV export saved under a pull file name: none of its lines is JSON."""
+    rng = rng_for(u.seed, "corrupt")
+    rows = ["id,first_name,last_name,email,title,company"]
+    for r in range(randint(rng, 3, 6)):
+        p = u.bad_person(10_000_000 + r, int(rng.random() * u.leads))
+        title = p["title"].replace(",", " ")
+        rows.append(
+            f"{p['id']},{p['first_name']},{p['last_name']},{p['email']},{title},"
+            f"{p['organization']['name']}"
+        )
+    rows.append("\x00\x00\ufffd\ufffdPK\x03\x04 garbage after a failed export,,,")
+    return rows
+
+
+def generate_landing(
+    out_dir: Path,
+    leads: int,
+    seed: int,
+    *,
+    start: datetime | None = None,
+    bad_records: bool = True,
+    lines_per_file: int = 50_000,
+    shares: Shares | None = None,
+) -> GenerateSummary:
+    """Write a landing folder of Apollo person pulls for ``leads`` people.
+
+    Parameters
+    ----------
+    out_dir : Path
+        The landing folder; files go to ``out_dir/apollo/people/``. Files of the same names
+        are replaced (atomically); other files there are left alone.
+    leads : int
+        Distinct real people (>= 1).
+    seed : int
+        Seed of everything: the same arguments give byte-identical files.
+    start : datetime, optional
+        Time of the first pull, UTC (default 2025-01-06T09:00:00Z). Later first pulls follow
+        one day apart; the re-pull file is dated at least 30 days after the first.
+    bad_records : bool
+        Also write bad lines (not JSON, not an object, invalid email, unknown seniority,
+        missing id) and one file that is not JSON Lines.
+    lines_per_file : int
+        Lines per first-pull file.
+    shares : Shares, optional
+        Shares of the messy cases (defaults: :class:`Shares`).
+
+    Returns
+    -------
+    GenerateSummary
+        Counts of what was written, and the file names.
+    """
+    if leads < 1:
+        raise ValueError("leads must be at least 1")
+    if lines_per_file < 1:
+        raise ValueError("lines_per_file must be at least 1")
+    start = (start or DEFAULT_START).astimezone(timezone.utc).replace(microsecond=0)
+    shares = shares or Shares()
+    folder = Path(out_dir) / PEOPLE_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    u = Universe(seed, leads, start)
+    bounds = []
+    total = 0.0
+    for share in (
+        shares.job_change,
+        shares.second_id,
+        shares.missing_email,
+        shares.unknown_fields,
+        shares.unchanged_repull,
+    ):
+        total += share
+        bounds.append(total)
+
+    def kind_of(i: int) -> int:
+        x = u.kind_share(i)
+        for k, bound in enumerate(bounds, start=1):
+            if x < bound:
+                return k
+        return NORMAL
+
+    bad_count = max(len(BAD_KINDS), round(shares.bad * leads)) if bad_records else 0
+    bad_at = _bad_positions(leads, bad_count) if bad_count else {}
+    counts = _Counts()
+    first_pulls = _RotatingWriter(folder, lines_per_file, _pull_times(start))
+    shift = leads // 2 + 1  # a second id is written about half the stream after the first
+    for m in range(leads):
+        i = u.index_at(m)
+        kind = kind_of(i)
+        first_pulls.write(
+            counts.person(
+                u.person(i, unknown_field=kind == UNKNOWN_FIELDS, email=kind != NO_EMAIL)
+            )
+        )
+        i2 = u.index_at((m - shift) % leads)
+        if kind_of(i2) == SECOND_ID:
+            counts.second_ids += 1
+            first_pulls.write(counts.person(u.second_record(i2, u.person(i2))))
+        for t in bad_at.get(m, ()):
+            bad_kind, text = _bad_line(u, t, m)
+            counts.bad[bad_kind] += 1
+            first_pulls.write(text)
+    first_pulls.close()
+    last_first = parse_pull_time(first_pulls.written[-1].name)
+
+    repulled_at = max(start + REPULL_AFTER, last_first + timedelta(days=1))
+    repull = _RotatingWriter(folder, 10**12, iter([repulled_at]))
+    repull.number = first_pulls.number
+    for m in range(leads):
+        i = u.index_at(m)
+        kind = kind_of(i)
+        if kind == JOB_CHANGE:
+            counts.repulls += 1
+            repull.write(counts.person(u.job_change(i, u.person(i), repulled_at)))
+        elif kind == SAME_REPULL:
+            counts.unchanged_repulls += 1
+            repull.write(counts.person(u.person(i)))
+    if bad_records:
+        # The writer of the re-pull crashed: its last line is cut short, with no newline.
+        if repull.handle is None:
+            repull.open_named(pull_file_name(repulled_at, repull.number + 1))
+        _, text = _bad_line(u, bad_count, leads - 1)
+        text = _dumps(u.bad_person(bad_count, leads - 1))
+        repull.write_raw(text[: len(text) // 2])
+        counts.bad["not_json"] += 1
+    repull.close()
+
+    written = first_pulls.written + repull.written
+    if bad_records:
+        corrupt = _RotatingWriter(folder, 10**12, iter([]))
+        corrupt.open_named(pull_file_name(start + timedelta(hours=2), 999, "-corrupt"))
+        rows = _corrupt_text(u)
+        for row in rows:
+            corrupt.write_raw(row + "\n")
+        counts.bad[CORRUPT_KIND] = len(rows)
+        corrupt.close()
+        written += corrupt.written
+    return GenerateSummary(
+        people_lines=counts.people_lines,
+        distinct_people=leads,
+        organizations=u.org_count,
+        repulls=counts.repulls,
+        unchanged_repulls=counts.unchanged_repulls,
+        second_ids=counts.second_ids,
+        missing_emails=counts.missing_emails,
+        unknown_field_records=counts.unknown,
+        bad_lines=counts.bad,
+        files=sorted(str(p.relative_to(out_dir)) for p in written),
+    )

@@ -1,0 +1,158 @@
+"""``cis allocate``: give available pool leads to clients, exclusively.
+
+Exclusivity is the database's job: a partial unique index allows one active (or converted)
+assignment per lead, and inserts skip any lead another allocator took first. An advisory lock
+also serialises allocators so capacity is counted once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+from psycopg2.extras import execute_values
+
+from cis.clients import Client
+from cis.db import Target, connect
+from cis.jobs.frames import read_assignments, read_leads
+from cis.pool.allocation import AllocationPlan, AllocationSettings, plan_allocation
+from cis.pool.widen import describe_shortfall, widening_hints
+
+ALLOCATOR_LOCK = "cis.allocate"
+
+
+@dataclass
+class AllocationOutcome:
+    run_id: str
+    plan: AllocationPlan
+    inserted: int
+    skipped_taken: int  # planned leads another allocator held first (the index refused them)
+    released: int
+    shortfall_notes: list[str] = field(default_factory=list)
+
+
+def allocate(
+    target: Target,
+    clients: Sequence[Client],
+    settings: AllocationSettings | None = None,
+    now: datetime | None = None,
+    assigned_by: str = "allocator",
+    use_lock: bool = True,
+    leads: pd.DataFrame | None = None,
+) -> AllocationOutcome:
+    """Plan and apply one allocation run; safe to run concurrently and to re-run."""
+    settings = settings or AllocationSettings()
+    when = now or datetime.now(tz=UTC)
+    pool = read_leads(target) if leads is None else leads
+    run_id = str(uuid.uuid4())
+    conn = connect(target, autocommit=False)
+    try:
+        with conn, conn.cursor() as cur:
+            if use_lock:
+                cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (ALLOCATOR_LOCK,))
+            assignments = read_assignments(target, conn)
+            plan = plan_allocation(pool, assignments, clients, when, settings)
+            cur.execute(
+                "insert into cis.allocation_runs (allocation_run_id, started_at) values (%s, %s)",
+                (run_id, when),
+            )
+            released = 0
+            for release in plan.release:
+                cur.execute(
+                    "update cis.lead_assignments set assignment_status = 'released', "
+                    "released_at = %s, release_reason = %s "
+                    "where assignment_id = %s and assignment_status = 'active'",
+                    (when, release.reason, release.assignment_id),
+                )
+                released += cur.rowcount
+            rows = [
+                (a.lead_id, a.client_id, round(float(a.icp_score), 4), assigned_by, when, run_id)
+                for a in plan.assign
+            ]
+            inserted = (
+                execute_values(
+                    cur,
+                    "insert into cis.lead_assignments (lead_id, client_id, icp_score, assigned_by, "
+                    "assigned_at, allocation_run_id) values %s "
+                    "on conflict (lead_id) where assignment_status in ('active', 'converted') "
+                    "do nothing returning assignment_id",
+                    rows,
+                    fetch=True,
+                )
+                if rows
+                else []
+            )
+            notes = _shortfall_notes(plan, pool, assignments, clients, when, settings)
+            cur.execute(
+                "update cis.allocation_runs set finished_at = clock_timestamp(), "
+                "assigned_count = %s, released_count = %s, summary = %s "
+                "where allocation_run_id = %s",
+                (len(inserted), released, json.dumps(_summary(plan, notes)), run_id),
+            )
+        return AllocationOutcome(
+            run_id, plan, len(inserted), len(rows) - len(inserted), released, notes
+        )
+    finally:
+        conn.close()
+
+
+def _shortfall_notes(plan, pool, assignments, clients, when, settings) -> list[str]:
+    by_slug = {c.slug: c for c in clients}
+    notes = []
+    for summary in plan.summaries:
+        if summary.shortfall > 0 and summary.status == "active":
+            client = by_slug[summary.client_slug]
+            hints = widening_hints(pool, assignments, client, when, settings, summary.shortfall)
+            notes.append(describe_shortfall(summary, hints))
+    return notes
+
+
+def _summary(plan: AllocationPlan, notes: list[str]) -> dict:
+    return {
+        "clients": [
+            {
+                "client": s.client_slug,
+                "assigned_now": s.assigned_now,
+                "open_capacity_after": s.open_capacity_after,
+                "shortfall": s.shortfall,
+                "released_now": s.released_now,
+            }
+            for s in plan.summaries
+        ],
+        "shortfall_notes": notes,
+    }
+
+
+def convert_assignment(target: Target, lead_id: str, client_id: str) -> int:
+    """Mark a client's active assignment of a lead converted: it stays with that client for good."""
+    conn = connect(target)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "update cis.lead_assignments set assignment_status = 'converted', "
+                "converted_at = now() where lead_id = %s and client_id = %s "
+                "and assignment_status = 'active'",
+                (lead_id, client_id),
+            )
+            return cur.rowcount
+    finally:
+        conn.close()
+
+
+def release_assignment(target: Target, lead_id: str, reason: str = "manual") -> int:
+    conn = connect(target)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "update cis.lead_assignments set assignment_status = 'released', "
+                "released_at = now(), release_reason = %s "
+                "where lead_id = %s and assignment_status = 'active'",
+                (reason, lead_id),
+            )
+            return cur.rowcount
+    finally:
+        conn.close()

@@ -1,0 +1,66 @@
+"""Reading the pool's marts and operational tables into the frames the pure logic takes."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cis.db import Target, connect
+
+LEADS_QUERY = """
+select
+    l.lead_id::text as lead_id, l.email, l.email_status, l.linkedin_url, l.phone, l.first_name,
+    l.last_name, l.title, l.seniority, l.department, l.industry, l.employee_count,
+    l.country_code, l.company_name, l.company_domain, l.pool_status, l.lead_time_zone,
+    o.keywords as organization_keywords
+from pool.dim_leads as l
+left join pool.dim_organizations as o on l.organization_id = o.organization_id
+"""
+
+ASSIGNMENTS_QUERY = """
+select assignment_id::text as assignment_id, lead_id::text as lead_id,
+    client_id::text as client_id, assignment_status, assigned_at, released_at, release_reason,
+    converted_at
+from cis.lead_assignments
+"""
+
+EVENTS_QUERY = """
+select coalesce(e.lead_id, l.lead_id)::text as lead_id, e.client_id::text as client_id,
+    e.channel, e.event_type, e.occurred_at
+from cis.contact_events as e
+left join pool.dim_leads as l on e.lead_id is null and lower(e.email) = l.email
+"""
+
+
+def read_frame(target: Target, query: str, params: tuple = ()) -> pd.DataFrame:
+    conn = connect(target)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query, params)
+            columns = [d.name for d in cur.description]
+            return pd.DataFrame(cur.fetchall(), columns=columns)
+    finally:
+        conn.close()
+
+
+def read_leads(target: Target) -> pd.DataFrame:
+    return read_frame(target, LEADS_QUERY)
+
+
+def read_assignments(target: Target, conn=None) -> pd.DataFrame:
+    if conn is None:
+        return _with_times(read_frame(target, ASSIGNMENTS_QUERY))
+    with conn.cursor() as cur:
+        cur.execute(ASSIGNMENTS_QUERY)
+        frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+    return _with_times(frame)
+
+
+def read_events(target: Target) -> pd.DataFrame:
+    return _with_times(read_frame(target, EVENTS_QUERY))
+
+
+def _with_times(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in ("assigned_at", "released_at", "converted_at", "occurred_at"):
+        if column in frame:
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+    return frame

@@ -1,0 +1,113 @@
+"""Pool figures for the demo's closing summary, measured in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+from cis.db import Target, cursor
+
+
+@dataclass(frozen=True)
+class PoolFigures:
+    person_rows: int
+    apollo_ids: int
+    leads: int
+    duplicates_merged: int  # Apollo ids folded into another lead by identity resolution
+    repulls_merged: int  # extra pulls of an Apollo id kept as history, not as new leads
+    status_counts: dict[str, int]
+    verified_share: float
+    assignments_by_client: dict[str, int]
+    collisions: int  # leads held by more than one client at once
+    held_leads: int
+    utilisation: float  # held / (held + available)
+    fields_seen: int = 0
+    fields_stored: int = 0
+    missing_fields: list[str] = field(default_factory=list)
+
+    @property
+    def collision_rate(self) -> float:
+        return self.collisions / self.held_leads if self.held_leads else 0.0
+
+    @property
+    def fields_stored_share(self) -> float:
+        return self.fields_stored / self.fields_seen if self.fields_seen else 1.0
+
+
+def _columns(cur, table: str) -> set[str]:
+    cur.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'raw_apollo' and table_name = %s",
+        (table,),
+    )
+    return {row[0] for row in cur.fetchall()}
+
+
+def stored_fields(target: Target, fields_seen: set[str]) -> tuple[int, list[str]]:
+    """How many payload fields that carried a value have a raw column (or table) to live in."""
+    naming = NamingConvention()
+    with cursor(target) as cur:
+        people, orgs = _columns(cur, "people"), _columns(cur, "organizations")
+        history = bool(_columns(cur, "employment_history"))
+    missing = []
+    for name in sorted(fields_seen):
+        if name == "employment_history":
+            ok = history
+        elif name == "organization":
+            ok = bool(orgs)
+        elif name.startswith("organization."):
+            ok = naming.normalize_identifier(name.split(".", 1)[1]) in orgs
+        else:
+            ok = naming.normalize_identifier(name) in people
+        if not ok:
+            missing.append(name)
+    return len(fields_seen) - len(missing), missing
+
+
+def pool_figures(target: Target, fields_seen: set[str] | None = None) -> PoolFigures:
+    with cursor(target) as cur:
+        cur.execute("select count(*), count(distinct id) from raw_apollo.people")
+        person_rows, apollo_ids = cur.fetchone()
+        cur.execute(
+            "select count(*), coalesce(avg((email_status = 'verified')::int) "
+            "filter (where email is not null), 0) from pool.dim_leads"
+        )
+        leads, verified = cur.fetchone()
+        cur.execute("select pool_status, count(*) from pool.dim_leads group by 1 order by 1")
+        statuses = dict(cur.fetchall())
+        cur.execute(
+            "select c.client_slug, count(a.*) filter (where a.assignment_status = 'active') "
+            "from cis.clients c left join cis.lead_assignments a using (client_id) "
+            "group by 1 order by 1"
+        )
+        by_client = dict(cur.fetchall())
+        cur.execute(
+            "select count(*) filter (where holders > 1), count(*) from ("
+            " select lead_id, count(distinct client_id) as holders from cis.lead_assignments"
+            " where assignment_status in ('active', 'converted') group by lead_id) t"
+        )
+        collisions, held = cur.fetchone()
+        cur.execute(
+            "select count(*) from pool.dim_leads l where l.pool_status = 'available' and not "
+            "exists (select 1 from cis.lead_assignments a where a.lead_id = l.lead_id "
+            "and a.assignment_status in ('active', 'converted'))"
+        )
+        available = cur.fetchone()[0]
+    stored, missing = stored_fields(target, fields_seen or set())
+    return PoolFigures(
+        person_rows=person_rows,
+        apollo_ids=apollo_ids,
+        leads=leads,
+        duplicates_merged=apollo_ids - leads,
+        repulls_merged=person_rows - apollo_ids,
+        status_counts=statuses,
+        verified_share=float(verified),
+        assignments_by_client=by_client,
+        collisions=collisions,
+        held_leads=held,
+        utilisation=held / (held + available) if held + available else 0.0,
+        fields_seen=len(fields_seen or ()),
+        fields_stored=stored,
+        missing_fields=missing,
+    )

@@ -1,0 +1,37 @@
+"""Running dbt (``dbt build`` and friends) against the project's database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cis.db import Target, dbt_env, project_root
+
+
+class DbtFailed(RuntimeError):
+    """dbt exited non-zero; its own output says which node failed."""
+
+
+def run_dbt(
+    args: Sequence[str], target: Target, quiet: bool = False, work_dir: Path | None = None
+) -> None:
+    """Run ``dbt <args>`` from the repo root with ``profiles.yml`` pointed at ``target``.
+
+    dbt runs in a child process: its logging and global state stay out of ours. ``work_dir``
+    keeps dbt's target/ and logs/ apart (tests build several databases side by side).
+    """
+    root = project_root()
+    env = {**os.environ, **dbt_env(target), "DBT_PROFILES_DIR": str(root)}
+    if work_dir is not None:
+        env["DBT_TARGET_PATH"] = str(work_dir / "target")
+        env["DBT_LOG_PATH"] = str(work_dir / "logs")
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    command = [sys.executable, "-m", "dbt.cli.main", *args]
+    if quiet:
+        command.insert(3, "--quiet")
+    result = subprocess.run(command, cwd=root, env=env, check=False)
+    if result.returncode != 0:
+        raise DbtFailed(f"dbt {' '.join(args)} failed (exit {result.returncode})")

@@ -1,0 +1,4 @@
+{#- A model's custom schema is used as it is (staging, pool, ...), not prefixed by the target's. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

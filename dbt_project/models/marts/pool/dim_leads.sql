@@ -1,0 +1,201 @@
+{{ config(
+    indexes=[
+        {'columns': ['apollo_person_id']},
+        {'columns': ['email']},
+        {'columns': ['linkedin_url']},
+        {'columns': ['organization_id']},
+        {'columns': ['pool_status']},
+        {'columns': ['assigned_client_id']},
+        {'columns': ['seniority', 'department']},
+    ],
+    post_hook=[
+        "{{ client_row_security(using=\"exists (select 1 from cis.lead_assignments as held where held.lead_id = dim_leads.lead_id and held.client_id = cis.current_client_id() and held.assignment_status in ('active', 'converted'))\") }}"
+    ]
+) }}
+
+with
+
+leads as (
+    select * from {{ ref('int_leads_survived') }}
+),
+
+organizations as (
+    select * from {{ ref('dim_organizations') }}
+),
+
+current_roles as (
+    select * from {{ ref('int_current_roles_derived') }}
+),
+
+countries as (
+    select * from {{ ref('country_codes') }}
+),
+
+regions as (
+    select * from {{ ref('region_time_zones') }}
+),
+
+assignments as (
+    select * from {{ ref('stg_cis__lead_assignments') }}
+),
+
+contact_events as (
+    select * from {{ ref('stg_cis__contact_events') }}
+),
+
+suppression_keys as (
+    select * from {{ ref('stg_cis__suppression_keys') }}
+),
+
+holders as (
+    select
+        lead_id,
+        client_id,
+        assignment_status
+    from assignments
+    where assignment_status in ('active', 'converted')
+),
+
+suppression_by_lead as (
+    select
+        leads.lead_id,
+        min(suppression_keys.suppressed_at) as deleted_at
+    from leads
+    cross join lateral unnest(leads.apollo_person_ids) as person_ids (apollo_person_id)
+    inner join suppression_keys
+        on
+            suppression_keys.key_kind = 'apollo_id'
+            and suppression_keys.key_hash = {{ identity_hash('apollo_id', 'person_ids.apollo_person_id') }}
+    group by leads.lead_id
+),
+
+events_by_lead as (
+    select
+        leads.lead_id,
+        bool_or(contact_events.event_type = 'do_not_contact') as has_do_not_contact,
+        bool_or(contact_events.event_type = 'unsubscribe') as has_unsubscribed,
+        bool_or(contact_events.event_type = 'bounce') as has_bounced
+    from leads
+    inner join contact_events
+        on
+            contact_events.lead_id = leads.lead_id
+            or (contact_events.lead_id is null and contact_events.email = leads.email)
+    group by leads.lead_id
+),
+
+enriched as (
+    select
+        leads.*,
+        organizations.organization_id,
+        organizations.organization_name as company_name,
+        organizations.primary_domain as company_domain,
+        organizations.industry,
+        organizations.employee_count,
+        organizations.company_size_band,
+        current_roles.current_role_title,
+        current_roles.current_role_started_on,
+        coalesce(
+            countries.country_code,
+            case when upper(leads.country) ~ '^[A-Z]{2}$' then upper(leads.country) end
+        ) as country_code,
+        regions.time_zone as region_time_zone,
+        countries.default_time_zone as country_time_zone,
+        holders.client_id as assigned_client_id,
+        holders.assignment_status as holder_status,
+        suppression_by_lead.deleted_at,
+        coalesce(events_by_lead.has_do_not_contact, false) as has_do_not_contact,
+        coalesce(events_by_lead.has_unsubscribed, false) as has_unsubscribed,
+        coalesce(events_by_lead.has_bounced, false) as has_bounced
+    from leads
+    left join organizations on leads.apollo_organization_id = organizations.apollo_organization_id
+    left join current_roles on leads.apollo_person_id = current_roles.apollo_person_id
+    left join countries on lower(leads.country) = lower(countries.country_name)
+    left join regions
+        on
+            countries.country_code = regions.country_code
+            and lower(leads.state) = lower(regions.region_name)
+    left join holders on leads.lead_id = holders.lead_id
+    left join suppression_by_lead on leads.lead_id = suppression_by_lead.lead_id
+    left join events_by_lead on leads.lead_id = events_by_lead.lead_id
+),
+
+final as (
+    select
+        lead_id,
+        apollo_person_id,
+        apollo_person_ids,
+        identity_basis,
+        first_name,
+        last_name,
+        full_name,
+        title,
+        headline,
+        email,
+        email_status,
+        coalesce(email_status = 'verified', false) as is_email_verified,
+        linkedin_url,
+        phone_numbers -> 0 ->> 'sanitized_number' as phone,
+        phone_numbers,
+        photo_url,
+        twitter_url,
+        github_url,
+        facebook_url,
+        extrapolated_email_confidence,
+        case
+            when seniority in (
+                'owner', 'founder', 'c_suite', 'partner', 'vp', 'head', 'director',
+                'manager', 'senior', 'entry', 'intern'
+            ) then seniority
+            else 'unknown'
+        end as seniority,
+        nullif(regexp_replace(departments ->> 0, '^master_', ''), '') as department,
+        departments,
+        subdepartments,
+        functions,
+        intent_strength,
+        show_intent,
+        email_domain_catchall,
+        revealed_for_current_team,
+        is_likely_to_engage,
+        street_address,
+        city,
+        state,
+        country,
+        country_code,
+        postal_code,
+        formatted_address,
+        time_zone as apollo_time_zone,
+        coalesce(time_zone, region_time_zone, country_time_zone) as lead_time_zone,
+        case
+            when time_zone is not null then 'apollo'
+            when region_time_zone is not null then 'region'
+            when country_time_zone is not null then 'country'
+        end as time_zone_source,
+        organization_id,
+        apollo_organization_id,
+        company_name,
+        company_domain,
+        industry,
+        employee_count,
+        company_size_band,
+        coalesce(current_role_title, title) as current_role_title,
+        current_role_started_on,
+        pull_count::integer as pull_count,
+        field_sources,
+        enriched_at,
+        last_enriched_at,
+        case
+            when deleted_at is not null or has_do_not_contact then 'do_not_contact'
+            when has_unsubscribed then 'unsubscribed'
+            when has_bounced then 'bounced'
+            when email is null and linkedin_url is null then 'invalid'
+            when holder_status = 'converted' then 'converted'
+            when holder_status = 'active' then 'assigned'
+            else 'available'
+        end as pool_status,
+        assigned_client_id,
+        deleted_at
+    from enriched
+)
+
+select * from final

@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('apollo', 'employment_history') }}
+),
+
+renamed as (
+    select
+        {{ cis_uuid(["'apollo_employment'", 'person_id', '_pull_id', 'entry_index']) }} as employment_entry_id,
+        person_id as apollo_person_id,
+        _pull_id as pull_id,
+        _pulled_at as pulled_at,
+        entry_index,
+        entry_key,
+        {{ nullif_blank('organization_id') }} as apollo_organization_id,
+        {{ nullif_blank('organization_name') }} as organization_name,
+        {{ nullif_blank('title') }} as title,
+        {{ nullif_blank('kind') }} as entry_kind,
+        {{ nullif_blank('degree') }} as degree,
+        {{ nullif_blank('major') }} as major,
+        coalesce(current, false) as is_current,
+        case when start_date ~ '^\d{4}-\d{2}-\d{2}$' then start_date::date end as started_on,
+        case when end_date ~ '^\d{4}-\d{2}-\d{2}$' then end_date::date end as ended_on
+    from source
+)
+
+select * from renamed

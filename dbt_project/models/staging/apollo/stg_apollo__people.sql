@@ -1,0 +1,51 @@
+with
+
+source as (
+    select * from {{ source('apollo', 'people') }}
+),
+
+renamed as (
+    select
+        {{ cis_uuid(["'apollo_person'", 'id', '_pull_id']) }} as person_pull_id,
+        id as apollo_person_id,
+        _pull_id as pull_id,
+        _pulled_at as pulled_at,
+        _source as pull_source,
+        _source_file as source_file,
+        _source_line as source_line,
+        {{ nullif_blank('first_name') }} as first_name,
+        {{ nullif_blank('last_name') }} as last_name,
+        {{ nullif_blank('name') }} as full_name,
+        {{ nullif_blank('title') }} as title,
+        {{ nullif_blank('headline') }} as headline,
+        {{ email_key('email') }} as email,
+        {{ nullif_blank('email_status') }} as email_status,
+        {{ nullif_blank('linkedin_url') }} as linkedin_url,
+        {{ linkedin_key('linkedin_url') }} as linkedin_key,
+        {{ nullif_blank('photo_url') }} as photo_url,
+        {{ nullif_blank('twitter_url') }} as twitter_url,
+        {{ nullif_blank('github_url') }} as github_url,
+        {{ nullif_blank('facebook_url') }} as facebook_url,
+        extrapolated_email_confidence,
+        {{ nullif_blank('street_address') }} as street_address,
+        {{ nullif_blank('city') }} as city,
+        {{ nullif_blank('state') }} as state,
+        {{ nullif_blank('country') }} as country,
+        {{ nullif_blank('postal_code') }} as postal_code,
+        {{ nullif_blank('formatted_address') }} as formatted_address,
+        {{ nullif_blank('time_zone') }} as time_zone,
+        {{ nullif_blank('seniority') }} as seniority,
+        nullif(departments, '[]'::jsonb) as departments,
+        nullif(subdepartments, '[]'::jsonb) as subdepartments,
+        nullif(functions, '[]'::jsonb) as functions,
+        nullif(phone_numbers, '[]'::jsonb) as phone_numbers,
+        {{ nullif_blank('intent_strength') }} as intent_strength,
+        show_intent,
+        email_domain_catchall,
+        revealed_for_current_team,
+        is_likely_to_engage,
+        {{ nullif_blank('organization_id') }} as apollo_organization_id
+    from source
+)
+
+select * from renamed

@@ -1,0 +1,1 @@
+"""dlt pipelines that load vendor data into raw PostgreSQL schemas (one per source)."""

@@ -1,0 +1,253 @@
+"""Apollo: people search, enrichment (bulk_match) and organizations, from the API or landing files.
+
+Both sources write the same raw tables in the ``raw_apollo`` dataset:
+
+- ``people``: one row per person per pull (key: Apollo ``id`` + ``_pull_id``), every field kept;
+- ``organizations``: one row per organization per pull (key: ``id`` + ``_pull_id``);
+- ``employment_history``: one row per history entry of each person pull;
+- ``search_results``: the thin rows people search returned, per client ICP;
+- ``rejected_records``: every refused payload with its reason, file and line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dlt
+from dlt.sources import DltResource
+
+from cis.clients import Client
+from ingestion.apollo import helpers, settings
+from ingestion.apollo.queries import icp_query, sliced_search
+from ingestion.apollo.records import PullMeta, person_problems, split_person, suppression_hashes
+from ingestion.landing import LandingLine, landing_files, pulled_at_for, read_jsonl
+from ingestion.quarantine import Rejection
+
+LANDING_KIND = "apollo/people"
+DATASET = "raw_apollo"
+
+
+@dataclass
+class LoadCounts:
+    """Counted while the source is extracted (the source functions themselves do no I/O)."""
+
+    people: int = 0
+    rejected: int = 0
+    suppressed: int = 0
+    files: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    fields_seen: set[str] = field(default_factory=set)  # every field that carried a value
+
+    def see(self, payload: dict) -> None:
+        self.fields_seen.update(k for k, v in payload.items() if _has_value(v))
+        organization = payload.get("organization")
+        if isinstance(organization, dict):
+            self.fields_seen.update(
+                f"organization.{k}" for k, v in organization.items() if _has_value(v)
+            )
+
+
+def _has_value(value: object) -> bool:
+    return value not in (None, "", [], {})
+
+
+def _envelope(
+    payload: dict,
+    meta: PullMeta,
+    suppressed: Collection[str],
+    counts: LoadCounts,
+    kind: str = "person",
+) -> dict:
+    problems = person_problems(payload)
+    if problems:
+        rejection = Rejection(
+            kind, "; ".join(problems), meta.source_file, meta.source_line, _dump(payload)
+        )
+        counts.rejected += 1
+        counts.rejections.append(rejection)
+        return {"rejection": rejection}
+    if suppressed and suppression_hashes(payload) & set(suppressed):
+        # A deletion request covers this person: keep the fact, not the personal data.
+        counts.suppressed += 1
+        rejection = Rejection(
+            kind,
+            "suppressed by a deletion request (personal data not kept)",
+            meta.source_file,
+            meta.source_line,
+            None,
+        )
+        counts.rejections.append(rejection)
+        return {"rejection": rejection}
+    counts.people += 1
+    counts.see(payload)
+    person, organization, history = split_person(payload, meta)
+    return {"person": person, "organization": organization, "history": history}
+
+
+def _dump(payload: Any) -> str:
+    import json
+
+    return json.dumps(payload, default=str)
+
+
+def _split_resources(payloads: DltResource) -> list[DltResource]:
+    """The raw tables every Apollo source writes, fed from one stream of envelopes."""
+    now = datetime.now(tz=UTC)
+
+    @dlt.transformer(
+        data_from=payloads,
+        name="people",
+        primary_key=("id", "_pull_id"),
+        write_disposition="merge",
+        columns=settings.columns(settings.PERSON_COLUMNS),
+    )
+    def people(envelope: dict) -> Iterator[dict]:
+        if "person" in envelope:
+            yield envelope["person"]
+
+    @dlt.transformer(
+        data_from=payloads,
+        name="organizations",
+        primary_key=("id", "_pull_id"),
+        write_disposition="merge",
+        columns=settings.columns(settings.ORGANIZATION_COLUMNS),
+    )
+    def organizations(envelope: dict) -> Iterator[dict]:
+        if envelope.get("organization"):
+            yield envelope["organization"]
+
+    @dlt.transformer(
+        data_from=payloads,
+        name="employment_history",
+        primary_key=("person_id", "_pull_id", "entry_index"),
+        write_disposition="merge",
+        columns=settings.columns(settings.EMPLOYMENT_COLUMNS),
+    )
+    def employment_history(envelope: dict) -> Iterator[list[dict]]:
+        if envelope.get("history"):
+            yield envelope["history"]
+
+    @dlt.transformer(
+        data_from=payloads,
+        name="rejected_records",
+        primary_key="rejection_id",
+        write_disposition="merge",
+        columns=settings.columns(settings.REJECTED_COLUMNS),
+    )
+    def rejected_records(envelope: dict) -> Iterator[dict]:
+        if "rejection" in envelope:
+            yield envelope["rejection"].to_row(now)
+
+    return [people, organizations, employment_history, rejected_records]
+
+
+@dlt.source(name="apollo_landing", max_table_nesting=0)
+def apollo_landing_source(
+    landing_dir: str,
+    suppressed: Collection[str] = (),
+    counts: LoadCounts | None = None,
+) -> Sequence[DltResource]:
+    """Load ``apollo/people/*.jsonl`` from a landing folder (one person object per line)."""
+    root = Path(landing_dir)
+    tally = counts if counts is not None else LoadCounts()
+
+    @dlt.resource(name="apollo_person_payloads", selected=False)
+    def person_payloads() -> Iterator[dict]:
+        for path in landing_files(root, LANDING_KIND):
+            tally.files += 1
+            relative = str(path.relative_to(root))
+            pulled_at = pulled_at_for(path)
+            for item in read_jsonl(path, root, "apollo_person"):
+                if isinstance(item, Rejection):
+                    tally.rejected += 1
+                    tally.rejections.append(item)
+                    yield {"rejection": item}
+                    continue
+                line: LandingLine = item
+                meta = PullMeta(
+                    f"landing:{relative}", pulled_at, "landing", relative, line.source_line
+                )
+                yield _envelope(line.payload, meta, suppressed, tally, "apollo_person")
+
+    return _split_resources(person_payloads)
+
+
+@dlt.source(name="apollo", max_table_nesting=0)
+def apollo_source(
+    clients: Sequence[Client],
+    known_person_ids: Collection[str] = (),
+    suppressed: Collection[str] = (),
+    api_key: str = dlt.secrets.value,
+    base_url: str = settings.DEFAULT_BASE_URL,
+    counts: LoadCounts | None = None,
+    stats: helpers.ApolloStats | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Sequence[DltResource]:
+    """Search Apollo with each active client's ICP and enrich the people not yet in the pool.
+
+    Parameters
+    ----------
+    clients:
+        Agency clients; each active client's ICP becomes one search (sliced when it exceeds
+        Apollo's 500-page cap).
+    known_person_ids:
+        Apollo ids already in the pool: they are not enriched again (enrichment costs credits).
+    suppressed:
+        Hashed identity keys from deletion requests; such people are never loaded.
+    """
+    tally = counts if counts is not None else LoadCounts()
+    run_stats = stats if stats is not None else helpers.ApolloStats()
+    known = set(known_person_ids)
+
+    def client() -> helpers.ApolloClient:
+        return helpers.ApolloClient(api_key, base_url, stats=run_stats, sleep=sleep)
+
+    @dlt.resource(
+        name="search_results",
+        primary_key=("id", "client_slug"),
+        write_disposition="merge",
+        columns=settings.columns(settings.SEARCH_RESULT_COLUMNS),
+    )
+    def search_results() -> Iterator[list[dict]]:
+        api = client()
+        for customer in clients:
+            if customer.status != "active":
+                continue
+            for _slice, page in sliced_search(api, icp_query(customer.icp)):
+                searched_at = datetime.now(tz=UTC)
+                rows = [
+                    {**person, "client_slug": customer.slug, "searched_at": searched_at}
+                    for person in page.get("people") or []
+                    if isinstance(person, dict) and person.get("id")
+                ]
+                run_stats.people_found += len(rows)
+                if rows:
+                    yield rows
+
+    pull_started = datetime.now(tz=UTC)
+    pull_id = f"api:{pull_started.isoformat()}"
+
+    @dlt.transformer(data_from=search_results, name="apollo_person_payloads", selected=False)
+    def person_payloads(rows: list[dict]) -> Iterator[dict]:
+        api = client()
+        wanted: list[str] = []
+        for row in rows:
+            person_id = row["id"]
+            if person_id in known:
+                run_stats.enrichments_avoided += 1
+                continue
+            known.add(person_id)
+            wanted.append(person_id)
+        for start in range(0, len(wanted), settings.BULK_MATCH_SIZE):
+            batch = wanted[start : start + settings.BULK_MATCH_SIZE]
+            run_stats.enrichments_requested += len(batch)
+            for person in helpers.bulk_match(api, batch):
+                meta = PullMeta(pull_id, datetime.now(tz=UTC), "api")
+                yield _envelope(person, meta, suppressed, tally, "apollo_person")
+
+    return [search_results, *_split_resources(person_payloads)]

@@ -1,0 +1,34 @@
+"""Running a dlt source against the project's database (the I/O edge of ingestion)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import dlt
+from dlt.common.pipeline import LoadInfo
+
+from cis.db import Target, state_dir
+
+
+def make_pipeline(name: str, dataset: str, target: Target, pipelines_dir: Path | None = None):
+    """A dlt pipeline writing ``dataset`` on ``target``; its state lives under ``.cis/dlt``.
+
+    The pipeline name carries the database so that two databases never share local state.
+    """
+    where = hashlib.sha1(f"{target.host}:{target.port}/{target.dbname}".encode()).hexdigest()[:8]
+    return dlt.pipeline(
+        pipeline_name=f"{name}_{target.dbname}_{where}",
+        destination=dlt.destinations.postgres(credentials=target.dlt_url),
+        dataset_name=dataset,
+        pipelines_dir=str(pipelines_dir or state_dir() / "dlt"),
+    )
+
+
+def run_source(
+    source, name: str, dataset: str, target: Target, pipelines_dir: Path | None = None
+) -> LoadInfo:
+    pipeline = make_pipeline(name, dataset, target, pipelines_dir)
+    info = pipeline.run(source)
+    info.raise_on_failed_jobs()
+    return info

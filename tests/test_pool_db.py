@@ -1,0 +1,362 @@
+"""The pool end to end on a real PostgreSQL: ingest, dbt build, allocation, RLS, deletion."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from cis.bootstrap import bootstrap
+from cis.clients import Client, Icp, load_clients
+from cis.db import Target, connect, cursor, transformer_target
+from cis.generate import generate_landing
+from cis.jobs.allocate import allocate, convert_assignment
+from cis.jobs.clients_sync import sync_clients
+from cis.jobs.forget import forget_person
+from cis.jobs.gaps import completeness
+from cis.jobs.ingest import ingest_landing
+from cis.jobs.summary import pool_figures
+from cis.jobs.validate import validate_assigned
+from cis.transform import run_dbt
+from tests.pg import embedded_server, fresh_database, query
+
+ROOT = Path(__file__).resolve().parents[1]
+LEADS = 600
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One database with generated leads ingested and the pool marts built."""
+    work = tmp_path_factory.mktemp("pool")
+    target = fresh_database(embedded_server(), "pool_e2e")
+    bootstrap(target)
+    landing = work / "landing"
+    generated = generate_landing(landing, LEADS, seed=11)
+    report = ingest_landing(target, landing, pipelines_dir=work / "dlt")
+    clients = load_clients(ROOT / "config" / "clients.yml")
+    sync_clients(target, clients)
+    build(target, work)
+    return {
+        "target": target,
+        "work": work,
+        "landing": landing,
+        "clients": clients,
+        "generated": generated,
+        "report": report,
+    }
+
+
+def build(target: Target, work: Path, select: str | None = None) -> None:
+    args = ["build", "--quiet"] + (["--select", select] if select else [])
+    run_dbt(args, transformer_target(target), work_dir=work / "dbt")
+
+
+def test_identity_resolution_merges_duplicate_apollo_ids(pool: dict) -> None:
+    target = pool["target"]
+    shared = query(
+        target,
+        "select lower(email) from raw_apollo.people where email is not null "
+        "group by 1 having count(distinct id) > 1",
+    )
+    assert len(shared) >= 1
+    for (email,) in shared:
+        rows = query(
+            target,
+            "select cardinality(apollo_person_ids) from pool.dim_leads where email = %s",
+            (email,),
+        )
+        assert len(rows) == 1, email
+        assert rows[0][0] >= 2
+    figures = pool_figures(target, pool["report"].counts.fields_seen)
+    assert figures.duplicates_merged >= pool["generated"].second_ids
+    assert figures.fields_stored_share == 1.0, figures.missing_fields
+
+
+def test_repulls_become_history_and_survivorship_takes_latest(pool: dict) -> None:
+    target = pool["target"]
+    changed = query(
+        target,
+        "select lead_id, count(*) from pool.dim_lead_attribute_history group by 1 "
+        "having count(*) > 1 limit 20",
+    )
+    assert changed, "re-pulls with a new title or company must produce a second version"
+    for lead_id, _versions in changed:
+        latest = query(
+            target,
+            "select title, valid_to from pool.dim_lead_attribute_history where lead_id = %s "
+            "order by valid_from desc limit 1",
+            (lead_id,),
+        )[0]
+        assert latest[1] is None
+        assert (
+            query(target, "select title from pool.dim_leads where lead_id = %s", (lead_id,))[0][0]
+            == latest[0]
+        )
+
+
+def test_linkedin_only_people_are_kept(pool: dict) -> None:
+    rows = query(
+        pool["target"],
+        "select pool_status, count(*) from pool.dim_leads where email is null "
+        "and linkedin_url is not null group by 1",
+    )
+    assert rows and all(status != "invalid" for status, _ in rows)
+
+
+def test_bad_lines_are_quarantined_with_reasons(pool: dict) -> None:
+    reasons = [
+        r[0] for r in query(pool["target"], "select reason from raw_apollo.rejected_records")
+    ]
+    assert any("not valid JSON" in r for r in reasons)
+    assert any("email is not an email" in r for r in reasons)
+    assert any("unknown seniority" in r for r in reasons)
+    assert any("file is not JSON Lines" in r for r in reasons)
+    assert len(reasons) == pool["report"].counts.rejected
+
+
+def test_exclusivity_index_refuses_a_second_holder(pool: dict) -> None:
+    target = pool["target"]
+    clients = pool["clients"]
+    lead_id = query(target, "select lead_id from pool.dim_leads limit 1")[0][0]
+    conn = connect(target, autocommit=False)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into cis.lead_assignments (lead_id, client_id, assigned_by) "
+                "values (%s, %s, 'test')",
+                (lead_id, str(clients[0].client_id)),
+            )
+            with pytest.raises(psycopg2.errors.UniqueViolation):
+                cur.execute(
+                    "insert into cis.lead_assignments (lead_id, client_id, assigned_by) "
+                    "values (%s, %s, 'test')",
+                    (lead_id, str(clients[1].client_id)),
+                )
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_concurrent_allocators_never_share_a_lead(pool: dict) -> None:
+    target = pool["target"]
+    clients = pool["clients"]
+    outcomes: list = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run(order: list[Client]) -> None:
+        try:
+            barrier.wait()
+            outcomes.append(allocate(target, order, use_lock=False))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(clients,)),
+        threading.Thread(target=run, args=(list(reversed(clients)),)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    doubles = query(
+        target,
+        "select lead_id from cis.lead_assignments where assignment_status in "
+        "('active', 'converted') group by lead_id having count(*) > 1",
+    )
+    assert doubles == []
+    assert sum(o.inserted for o in outcomes) > 0
+    # Both planned from the same empty state: the index refused what the other took first.
+    assert sum(o.skipped_taken for o in outcomes) > 0
+
+
+def test_rerun_with_nothing_new_changes_nothing(pool: dict) -> None:
+    target = pool["target"]
+    allocate(target, pool["clients"])
+    before = query(
+        target,
+        "select count(*), count(*) filter (where assignment_status = 'active') "
+        "from cis.lead_assignments",
+    )
+    again = allocate(target, pool["clients"])
+    assert (again.inserted, again.released) == (0, 0)
+    assert (
+        query(
+            target,
+            "select count(*), count(*) filter (where assignment_status = 'active') "
+            "from cis.lead_assignments",
+        )
+        == before
+    )
+    capacities = {c.slug: c.capacity for c in pool["clients"]}
+    for slug, active in query(
+        target,
+        "select c.client_slug, count(a.*) from cis.clients c join cis.lead_assignments a "
+        "using (client_id) where a.assignment_status = 'active' group by 1",
+    ):
+        assert active <= capacities[slug]
+
+
+def test_row_level_security_per_client(pool: dict) -> None:
+    target = pool["target"]
+    allocate(target, pool["clients"])
+    build(target, pool["work"], "stg_cis__lead_assignments+ stg_cis__clients+")
+    northwind, ledgerly = (c for c in pool["clients"] if c.slug in ("northwind", "ledgerly"))
+    as_northwind = replace(target, user=northwind.db_role, password="")
+    own = query(as_northwind, "select distinct client_id::text from pool.fct_lead_assignments")
+    assert own == [(str(northwind.client_id),)]
+    assert query(as_northwind, "select client_slug from pool.dim_clients") == [("northwind",)]
+    assert query(
+        as_northwind,
+        "select count(*) from cis.lead_assignments where client_id = %s",
+        (str(ledgerly.client_id),),
+    ) == [(0,)]
+    visible_leads = query(as_northwind, "select count(*) from pool.dim_leads")[0][0]
+    held = query(
+        target,
+        "select count(*) from cis.lead_assignments where client_id = %s "
+        "and assignment_status in ('active', 'converted')",
+        (str(northwind.client_id),),
+    )[0][0]
+    assert visible_leads == held > 0
+    # The denied case: the transformer sees every client's rows, a client cannot write.
+    everyone = query(
+        transformer_target(target),
+        "select count(distinct client_id) from pool.fct_lead_assignments",
+    )[0][0]
+    assert everyone > 1
+    with pytest.raises(psycopg2.errors.InsufficientPrivilege), cursor(as_northwind) as cur:
+        cur.execute("delete from cis.lead_assignments")
+
+
+def test_cancelled_client_releases_its_leads_and_converted_stay(pool: dict) -> None:
+    target = pool["target"]
+    clients = pool["clients"]
+    allocate(target, clients)
+    quota = next(c for c in clients if c.slug == "quotaforge")
+    held = query(
+        target,
+        "select lead_id::text from cis.lead_assignments where client_id = %s "
+        "and assignment_status = 'active'",
+        (str(quota.client_id),),
+    )
+    assert len(held) >= 2
+    assert convert_assignment(target, held[0][0], str(quota.client_id)) == 1
+    cancelled = [replace(c, status="cancelled") if c.slug == "quotaforge" else c for c in clients]
+    sync_clients(target, cancelled)
+    outcome = allocate(target, cancelled)
+    assert outcome.released == len(held) - 1
+    rows = dict(
+        query(
+            target,
+            "select assignment_status, count(*) from cis.lead_assignments "
+            "where client_id = %s group by 1",
+            (str(quota.client_id),),
+        )
+    )
+    assert rows.get("active", 0) == 0 and rows["converted"] == 1
+    reasons = query(
+        target,
+        "select distinct release_reason from cis.lead_assignments "
+        "where client_id = %s and assignment_status = 'released'",
+        (str(quota.client_id),),
+    )
+    assert ("client_cancelled",) in reasons
+    sync_clients(target, clients)
+
+
+def test_validation_batch_records_every_failed_rule(pool: dict) -> None:
+    target = pool["target"]
+    clients = [c for c in pool["clients"] if c.status == "active"]
+    allocate(target, clients)
+    now = datetime.now(tz=UTC)
+    northwind = next(c for c in clients if c.slug == "northwind")
+    lead_id = query(
+        target,
+        "select lead_id::text from cis.lead_assignments where client_id = %s "
+        "and assignment_status = 'active' limit 1",
+        (str(northwind.client_id),),
+    )[0][0]
+    with cursor(target) as cur:
+        cur.execute(
+            "insert into cis.contact_events (lead_id, client_id, channel, event_type, occurred_at)"
+            " values (%s, %s, 'email', 'touch', %s), (%s, %s, 'email', 'reply', %s)",
+            (
+                lead_id,
+                str(northwind.client_id),
+                now - timedelta(days=1),
+                lead_id,
+                str(northwind.client_id),
+                now - timedelta(hours=2),
+            ),
+        )
+    outcome = validate_assigned(target, clients, "email", now=now)
+    mine = next(r for r in outcome.results if r.lead_id == lead_id)
+    assert not mine.allowed
+    assert {"recent_touch_any_channel", "recent_touch_same_channel", "already_replied"} <= {
+        f.rule for f in mine.failures
+    }
+    stored = query(
+        target,
+        "select count(*), count(*) filter (where not is_allowed) "
+        "from cis.validation_results where validation_run_id = %s",
+        (outcome.run_id,),
+    )
+    assert stored == [(outcome.summary.checked, outcome.summary.blocked)]
+
+
+def test_deletion_request_anonymises_and_suppresses(pool: dict) -> None:
+    target = pool["target"]
+    email, apollo_id = query(
+        target,
+        "select email, id from raw_apollo.people where email is not null order by id limit 1",
+    )[0]
+    outcome = forget_person(target, email=email)
+    assert outcome.people_rows_anonymised >= 1
+    assert query(
+        target,
+        "select count(*) from raw_apollo.people where id = %s and email is not null",
+        (apollo_id,),
+    ) == [(0,)]
+    assert (
+        query(target, "select count(*) from cis.deletion_requests where completed_at is not null")[
+            0
+        ][0]
+        >= 1
+    )
+    # A later pull of the same file must not bring the person back.
+    report = ingest_landing(target, pool["landing"], pipelines_dir=pool["work"] / "dlt")
+    assert report.counts.suppressed >= 1
+    assert query(
+        target, "select count(*) from raw_apollo.people where lower(email) = %s", (email,)
+    ) == [(0,)]
+    build(target, pool["work"])
+    status = query(
+        target,
+        "select pool_status, email, deleted_at is not null from "
+        "pool.dim_leads where %s = any(apollo_person_ids)",
+        (apollo_id,),
+    )
+    assert status == [("do_not_contact", None, True)]
+
+
+def test_gaps_report_shares(pool: dict) -> None:
+    gaps = {(g.mart, g.field): g for g in completeness(pool["target"])}
+    email = gaps[("pool.dim_leads", "email")]
+    assert 0.5 < email.share < 1.0  # LinkedIn-only people have no email
+    assert gaps[("pool.dim_leads", "lead_time_zone")].share > 0.9
+
+
+def test_clients_file_errors_name_the_field(tmp_path: Path) -> None:
+    from cis.clients import ClientConfigError
+
+    path = tmp_path / "clients.yml"
+    path.write_text("clients:\n  - slug: acme\n    status: sleeping\n")
+    with pytest.raises(ClientConfigError, match=r"acme\.status"):
+        load_clients(path)
+    assert Client("x1", "X", icp=Icp()).db_role == "cis_client_x1"
