@@ -8,12 +8,13 @@ from psycopg2 import sql
 
 from cis.db import CLIENTS_GROUP_ROLE, LOADER_ROLE, TRANSFORMER_ROLE, Target, cursor
 
-# Operational tables that hold a client's rows, and the column that says whose they are.
+# Operational tables that hold a client's rows, and the predicate a client role's rows meet.
+# cis.clients matches on the role itself: cis.current_client_id() reads that table.
 CLIENT_SCOPED_OPS_TABLES: dict[str, str] = {
-    "clients": "client_id",
-    "lead_assignments": "client_id",
-    "contact_events": "client_id",
-    "validation_results": "client_id",
+    "clients": "db_role = current_user",
+    "lead_assignments": "client_id = cis.current_client_id()",
+    "contact_events": "client_id = cis.current_client_id()",
+    "validation_results": "client_id = cis.current_client_id()",
 }
 
 
@@ -74,8 +75,8 @@ def ensure_ops_schema(target: Target) -> None:
         try:
             cur.execute(ddl)
             _grant_ops(cur)
-            for table, column in CLIENT_SCOPED_OPS_TABLES.items():
-                enable_client_rls(cur, "cis", table, column)
+            for table, predicate in CLIENT_SCOPED_OPS_TABLES.items():
+                enable_client_rls(cur, "cis", table, predicate)
         finally:
             cur.execute("select pg_advisory_unlock(hashtext('cis.bootstrap'))")
 
@@ -92,7 +93,7 @@ def _grant_ops(cur) -> None:
         )
 
 
-def enable_client_rls(cur, schema: str, table: str, client_column: str) -> None:
+def enable_client_rls(cur, schema: str, table: str, predicate: str) -> None:
     """Enable and force row-level security: a client role sees only its own rows.
 
     The operator that runs the pool steps and the transformer see every row.
@@ -101,9 +102,9 @@ def enable_client_rls(cur, schema: str, table: str, client_column: str) -> None:
     cur.execute(sql.SQL("alter table {} enable row level security").format(relation))
     cur.execute(sql.SQL("alter table {} force row level security").format(relation))
     policies = {
-        "cis_client_own_rows": sql.SQL(
-            "for select to {} using ({} = cis.current_client_id())"
-        ).format(sql.Identifier(CLIENTS_GROUP_ROLE), sql.Identifier(client_column)),
+        "cis_client_own_rows": sql.SQL("for select to {} using (" + predicate + ")").format(
+            sql.Identifier(CLIENTS_GROUP_ROLE)
+        ),
         "cis_transformer_reads_all": sql.SQL("for select to {} using (true)").format(
             sql.Identifier(TRANSFORMER_ROLE)
         ),

@@ -426,6 +426,7 @@ def test_transient_failures_during_a_run_lose_nothing(
 
     assert 2 in run.sleeps.seconds
     assert len(run.sleeps.seconds) == 4
+    assert run.stats.retries == 4
     assert run.stats.throttled_sleeps == sum(run.sleeps.seconds)
     counts = loaded(target)
     assert counts["search_results"] == 250

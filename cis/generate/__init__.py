@@ -4,7 +4,8 @@
 one person object per line, with the messy cases a real pool has: job changes seen by a later
 re-pull, duplicate Apollo records of one person, LinkedIn-only leads, fields the loader does not
 know and, if asked, bad lines and a file that is not JSON Lines. The same arguments always give
-the same bytes; memory does not grow with ``leads`` beyond one integer per organisation.
+the same bytes. People are streamed: memory holds one integer per organisation and the new
+emails of job changers, nothing per person.
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from typing import IO, Any
 from cis.generate.apollo_people import Universe, rng_for
 from cis.generate.distributions import pick, randint
 
-__all__ = ["BAD_KINDS", "DEFAULT_START", "GenerateSummary", "Shares", "generate_landing"]
+__all__ = [
+    "BAD_KINDS",
+    "DEFAULT_START",
+    "GenerateSummary",
+    "Shares",
+    "generate_landing",
+    "parse_pull_time",
+    "pull_file_name",
+]
 
 DEFAULT_START = datetime(2025, 1, 6, 9, 0, 0, tzinfo=timezone.utc)
 PEOPLE_DIR = Path("apollo") / "people"
@@ -163,6 +172,7 @@ class _RotatingWriter:
     def _open(self, name: str) -> None:
         self.final = self.folder / name
         self.tmp = self.folder / f".{name}.tmp"
+        # Closed in close(): the writer keeps one file open across many write() calls.
         self.handle = open(self.tmp, "w", encoding="utf-8", newline="\n", buffering=1 << 20)  # noqa: SIM115
         self.lines = 0
 
@@ -218,19 +228,29 @@ def _bad_line(u: Universe, t: int, position: int) -> tuple[str, str]:
     return kind, _dumps(person)
 
 
-def _corrupt_text(u: Universe) -> list[str]:
-    """A CSV export saved under a pull file name: none of its lines is JSON."""
+def _corrupt_lines(u: Universe) -> list[bytes]:
+    """A CSV export in Windows-1252 saved under a pull file name: no line is JSON or UTF-8."""
     rng = rng_for(u.seed, "corrupt")
     rows = ["id,first_name,last_name,email,title,company"]
     for r in range(randint(rng, 3, 6)):
         p = u.bad_person(10_000_000 + r, int(rng.random() * u.leads))
-        title = p["title"].replace(",", " ")
         rows.append(
-            f"{p['id']},{p['first_name']},{p['last_name']},{p['email']},{title},"
-            f"{p['organization']['name']}"
+            ",".join(
+                str(v).replace(",", " ")
+                for v in (
+                    p["id"],
+                    p["first_name"],
+                    p["last_name"],
+                    p["email"],
+                    p["title"],
+                    p["organization"]["name"],
+                )
+            )
         )
-    rows.append("\x00\x00\ufffd\ufffdPK\x03\x04 garbage after a failed export,,,")
-    return rows
+    rows.append("n/a,Zoë,Müller,zoe.muller(at)example,Geschäftsführer,Köln Spedition GmbH")
+    lines = [row.encode("cp1252", errors="replace") + b"\r\n" for row in rows]
+    lines.append(b"\x00\x00\xff\xfePK\x03\x04 garbage after a failed export\n")
+    return lines
 
 
 def generate_landing(
@@ -255,8 +275,9 @@ def generate_landing(
     seed : int
         Seed of everything: the same arguments give byte-identical files.
     start : datetime, optional
-        Time of the first pull, UTC (default 2025-01-06T09:00:00Z). Later first pulls follow
-        one day apart; the re-pull file is dated at least 30 days after the first.
+        Time of the first pull (default 2025-01-06T09:00:00Z; a naive value is read as UTC).
+        Later first pulls follow one day apart; the re-pull file is dated at least 30 days
+        after the first.
     bad_records : bool
         Also write bad lines (not JSON, not an object, invalid email, unknown seniority,
         missing id) and one file that is not JSON Lines.
@@ -274,7 +295,10 @@ def generate_landing(
         raise ValueError("leads must be at least 1")
     if lines_per_file < 1:
         raise ValueError("lines_per_file must be at least 1")
-    start = (start or DEFAULT_START).astimezone(timezone.utc).replace(microsecond=0)
+    start = start or DEFAULT_START
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=timezone.utc)  # a naive start is read as UTC
+    start = start.astimezone(timezone.utc).replace(microsecond=0)
     shares = shares or Shares()
     folder = Path(out_dir) / PEOPLE_DIR
     folder.mkdir(parents=True, exist_ok=True)
@@ -307,9 +331,7 @@ def generate_landing(
         i = u.index_at(m)
         kind = kind_of(i)
         first_pulls.write(
-            counts.person(
-                u.person(i, unknown_field=kind == UNKNOWN_FIELDS, email=kind != NO_EMAIL)
-            )
+            counts.person(u.person(i, unknown_field=kind == UNKNOWN_FIELDS, email=kind != NO_EMAIL))
         )
         i2 = u.index_at((m - shift) % leads)
         if kind_of(i2) == SECOND_ID:
@@ -338,7 +360,6 @@ def generate_landing(
         # The writer of the re-pull crashed: its last line is cut short, with no newline.
         if repull.handle is None:
             repull.open_named(pull_file_name(repulled_at, repull.number + 1))
-        _, text = _bad_line(u, bad_count, leads - 1)
         text = _dumps(u.bad_person(bad_count, leads - 1))
         repull.write_raw(text[: len(text) // 2])
         counts.bad["not_json"] += 1
@@ -346,14 +367,13 @@ def generate_landing(
 
     written = first_pulls.written + repull.written
     if bad_records:
-        corrupt = _RotatingWriter(folder, 10**12, iter([]))
-        corrupt.open_named(pull_file_name(start + timedelta(hours=2), 999, "-corrupt"))
-        rows = _corrupt_text(u)
-        for row in rows:
-            corrupt.write_raw(row + "\n")
-        counts.bad[CORRUPT_KIND] = len(rows)
-        corrupt.close()
-        written += corrupt.written
+        corrupt = folder / pull_file_name(start + timedelta(hours=2), 999, "-corrupt")
+        lines = _corrupt_lines(u)
+        tmp = corrupt.with_name(f".{corrupt.name}.tmp")
+        tmp.write_bytes(b"".join(lines))
+        os.replace(tmp, corrupt)
+        counts.bad[CORRUPT_KIND] = len(lines)
+        written.append(corrupt)
     return GenerateSummary(
         people_lines=counts.people_lines,
         distinct_people=leads,
@@ -364,5 +384,5 @@ def generate_landing(
         missing_emails=counts.missing_emails,
         unknown_field_records=counts.unknown,
         bad_lines=counts.bad,
-        files=sorted(str(p.relative_to(out_dir)) for p in written),
+        files=sorted(p.relative_to(out_dir).as_posix() for p in written),
     )

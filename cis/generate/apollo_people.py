@@ -820,7 +820,7 @@ class Universe:
         org_id = new_org.id if new_org else person["organization_id"]
         org_name = new_org.name if new_org else person["organization"]["name"]
         hid = self.object_id(SPACE_HISTORY, i * HISTORY_SLOTS + HISTORY_SLOTS - 1, moved_at)
-        entry = _history_entry(hid, moved_at, True, new_start.isoformat(), None, role.title)
+        entry = _history_entry(hid, iso_ms(moved_at), True, new_start.isoformat(), None, role.title)
         entry.update(organization_id=org_id, organization_name=org_name)
         changed = dict(person)
         changed.update(
@@ -878,7 +878,8 @@ class Universe:
             first_name=first,
             last_name=last,
             name=f"{first} {last}",
-            linkedin_url=f"http://www.linkedin.com/in/{ascii_fold(first)}-{ascii_fold(last)}-{pid[-7:]}",
+            linkedin_url="http://www.linkedin.com/in/"
+            f"{ascii_fold(first)}-{ascii_fold(last)}-{pid[-7:]}",
             email=f"{org.email_local(first, last)}{t + 1}@{org.domain}",
             employment_history=history,
         )
@@ -916,8 +917,8 @@ class Universe:
         created: datetime,
         space: int,
     ) -> list[dict[str, Any]]:
-        stamp = created
-        ids = (self.object_id(space, i * HISTORY_SLOTS + e, stamp) for e in range(HISTORY_SLOTS))
+        stamp = iso_ms(created)
+        ids = (self.object_id(space, i * HISTORY_SLOTS + e, created) for e in range(HISTORY_SLOTS))
         start = months_before(created.date(), randint(rng, 2, 100))
         entries = [_history_entry(next(ids), stamp, True, start.isoformat(), None, role.title)]
         entries[0].update(organization_id=org.id, organization_name=org.name)
@@ -962,12 +963,12 @@ def _replace_pattern(profile: OrgProfile, pattern: str) -> OrgProfile:
 
 
 def _history_entry(
-    hid: str, stamp: datetime, current: bool, start: str, end: str | None, title: str | None
+    hid: str, stamp: str, current: bool, start: str, end: str | None, title: str | None
 ) -> dict[str, Any]:
     """One ``employment_history[]`` entry in the contract's key order."""
     return {
         "_id": hid,
-        "created_at": iso_ms(stamp),
+        "created_at": stamp,
         "current": current,
         "degree": None,
         "description": None,
@@ -981,7 +982,7 @@ def _history_entry(
         "raw_address": None,
         "start_date": start,
         "title": title,
-        "updated_at": iso_ms(stamp),
+        "updated_at": stamp,
         "id": hid,
         "key": hid,
     }

@@ -13,6 +13,7 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -86,6 +87,7 @@ def lognormal(rng: random.Random, mu: float, sigma: float) -> float:
     return math.exp(mu + sigma * z)
 
 
+@lru_cache(maxsize=8192)
 def ascii_fold(text: str) -> str:
     """Lower-case ASCII letters and digits only: ``"Müller-O'Brien"`` -> ``"mullerobrien"``."""
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -810,7 +812,7 @@ def _industry(
     )
 
 
-_OPS = (("master_operations", 3.5), ("master_engineering_technical", 0.5))
+_OPS = (("master_operations", 4.0), ("master_engineering_technical", 0.5))
 _SOFTWARE = (
     ("master_sales", 1.8),
     ("master_engineering_technical", 2.0),
@@ -827,7 +829,7 @@ INDUSTRIES: dict[str, Industry] = {
     for i in (
         _industry(
             "logistics & supply chain",
-            8,
+            10,
             "Logistics, Freight, Supply Chain, Distribution, Fulfillment",
             "third-party logistics, freight brokerage, last mile delivery, cross-docking, "
             "contract warehousing, supply chain visibility, ltl freight, cold chain",
@@ -838,7 +840,7 @@ INDUSTRIES: dict[str, Industry] = {
         ),
         _industry(
             "transportation/trucking/railroad",
-            5,
+            6,
             "Transport, Trucking, Freight Lines, Carriers, Haulage",
             "truckload, ltl, intermodal, dedicated fleet, drayage, fleet management",
             "samsara mcleod sap",
@@ -848,7 +850,7 @@ INDUSTRIES: dict[str, Industry] = {
         ),
         _industry(
             "warehousing",
-            3,
+            4,
             "Warehousing, Storage, Distribution Centers",
             "contract warehousing, pick and pack, inventory management, cold storage, "
             "order fulfillment",

@@ -97,8 +97,9 @@ create table if not exists cis.suppression_keys (
     created_at timestamptz not null default now()
 );
 
--- Maps the connected role to its agency client; row-level security policies call it.
+-- Maps the connected role to its agency client; row-level security policies call it. It runs
+-- as the caller (security invoker), who sees its own cis.clients row through that table's policy.
 create or replace function cis.current_client_id() returns uuid
-language sql stable security definer set search_path = pg_catalog, cis as $$
+language sql stable set search_path = pg_catalog, cis as $$
     select client_id from cis.clients where db_role = current_user
 $$;

@@ -87,7 +87,10 @@ final as (
             else 'unknown'
         end as seniority,
         department,
-        {{ cis_uuid(["'organization'", 'apollo_organization_id']) }} as organization_id,
+        case
+            when apollo_organization_id is not null
+                then {{ cis_uuid(["'organization'", 'apollo_organization_id']) }}
+        end as organization_id,
         apollo_organization_id,
         company_name,
         industry,

@@ -7,11 +7,11 @@ source as (
 renamed as (
     select
         {{ cis_uuid(["'apollo_employment'", 'person_id', '_pull_id', 'entry_index']) }} as employment_entry_id,
-        person_id as apollo_person_id,
-        _pull_id as pull_id,
+        person_id::text as apollo_person_id,
+        _pull_id::text as pull_id,
         _pulled_at as pulled_at,
         entry_index,
-        entry_key,
+        entry_key::text as entry_key,
         {{ nullif_blank('organization_id') }} as apollo_organization_id,
         {{ nullif_blank('organization_name') }} as organization_name,
         {{ nullif_blank('title') }} as title,

@@ -7,8 +7,8 @@ source as (
 renamed as (
     select
         {{ cis_uuid(["'apollo_organization'", 'id', '_pull_id']) }} as organization_pull_id,
-        id as apollo_organization_id,
-        _pull_id as pull_id,
+        id::text as apollo_organization_id,
+        _pull_id::text as pull_id,
         _pulled_at as pulled_at,
         _source_line as source_line,
         {{ nullif_blank('name') }} as organization_name,

@@ -7,11 +7,11 @@ source as (
 renamed as (
     select
         {{ cis_uuid(["'apollo_person'", 'id', '_pull_id']) }} as person_pull_id,
-        id as apollo_person_id,
-        _pull_id as pull_id,
+        id::text as apollo_person_id,
+        _pull_id::text as pull_id,
         _pulled_at as pulled_at,
-        _source as pull_source,
-        _source_file as source_file,
+        _source::text as pull_source,
+        _source_file::text as source_file,
         _source_line as source_line,
         {{ nullif_blank('first_name') }} as first_name,
         {{ nullif_blank('last_name') }} as last_name,
