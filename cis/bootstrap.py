@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from pathlib import Path
 
 from psycopg2 import sql
 
@@ -69,7 +69,7 @@ def ensure_client_role(target: Target, role: str) -> None:
 
 def ensure_ops_schema(target: Target) -> None:
     """Create the ``cis`` schema and its tables, grants and row-level security."""
-    ddl = resources.files("cis").joinpath("sql/ops_schema.sql").read_text()
+    ddl = (Path(__file__).parent / "sql" / "ops_schema.sql").read_text()
     with cursor(target) as cur:
         cur.execute("select pg_advisory_lock(hashtext('cis.bootstrap'))")
         try:

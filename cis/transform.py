@@ -29,9 +29,9 @@ def run_dbt(
         env["DBT_TARGET_PATH"] = str(work_dir / "target")
         env["DBT_LOG_PATH"] = str(work_dir / "logs")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    command = [sys.executable, "-m", "dbt.cli.main", *args]
-    if quiet:
-        command.insert(3, "--quiet")
+    # -W: dbt's own entry module warns about being imported twice; harmless.
+    command = [sys.executable, "-W", "ignore::RuntimeWarning", "-m", "dbt.cli.main"]
+    command += ["--quiet", *args] if quiet else list(args)
     result = subprocess.run(command, cwd=root, env=env, check=False)
     if result.returncode != 0:
         raise DbtFailed(f"dbt {' '.join(args)} failed (exit {result.returncode})")
