@@ -28,7 +28,7 @@ attributes as (
         pulls.pulled_at,
         pulls.title,
         pulls.seniority,
-        nullif(regexp_replace(pulls.departments ->> 0, '^master_', ''), '') as department,
+        {{ primary_department('pulls.departments') }} as department,
         pulls.apollo_organization_id,
         organization_pulls.organization_name as company_name,
         organization_pulls.industry,
@@ -79,13 +79,7 @@ final as (
         lead(pulled_at) over (partition by lead_id order by pulled_at) is null as is_current,
         pull_id,
         title,
-        case
-            when seniority in (
-                'owner', 'founder', 'c_suite', 'partner', 'vp', 'head', 'director',
-                'manager', 'senior', 'entry', 'intern'
-            ) then seniority
-            else 'unknown'
-        end as seniority,
+        {{ normalised_seniority('seniority') }} as seniority,
         department,
         case
             when apollo_organization_id is not null

@@ -141,14 +141,8 @@ final as (
         github_url,
         facebook_url,
         extrapolated_email_confidence,
-        case
-            when seniority in (
-                'owner', 'founder', 'c_suite', 'partner', 'vp', 'head', 'director',
-                'manager', 'senior', 'entry', 'intern'
-            ) then seniority
-            else 'unknown'
-        end as seniority,
-        nullif(regexp_replace(departments ->> 0, '^master_', ''), '') as department,
+        {{ normalised_seniority('seniority') }} as seniority,
+        {{ primary_department('departments') }} as department,
         departments,
         subdepartments,
         functions,
