@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import time
 from datetime import UTC, datetime
@@ -56,7 +57,7 @@ def _step(title: str):
 @db_app.command("start")
 def db_start() -> None:
     """Start the embedded server (and create the project's roles and schemas)."""
-    if db.os.environ.get(db.DATABASE_URL_ENV):
+    if os.environ.get(db.DATABASE_URL_ENV):
         console.print(f"{db.DATABASE_URL_ENV} is set: using that server, nothing to start.")
     target = _admin()
     console.print(f"database ready: {target.url}")
@@ -71,7 +72,7 @@ def db_stop() -> None:
 @db_app.command("status")
 def db_status() -> None:
     """Report the embedded server (or the configured URL)."""
-    url = db.os.environ.get(db.DATABASE_URL_ENV)
+    url = os.environ.get(db.DATABASE_URL_ENV)
     if url:
         console.print(f"using {db.DATABASE_URL_ENV}: {db.parse_url(url).url}")
         return

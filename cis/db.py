@@ -239,6 +239,16 @@ def cursor(target: Target) -> Iterator[psycopg2.extensions.cursor]:
         conn.close()
 
 
+def table_columns(cur: psycopg2.extensions.cursor, schema: str, table: str) -> set[str]:
+    """The columns of ``schema.table``; empty when the table does not exist (yet)."""
+    cur.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = %s and table_name = %s",
+        (schema, table),
+    )
+    return {row[0] for row in cur.fetchall()}
+
+
 def ensure_database(target: Target, dbname: str) -> None:
     """Create ``dbname`` on the server behind ``target`` if it does not exist."""
     with cursor(replace(target, dbname="postgres")) as cur:

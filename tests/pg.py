@@ -1,11 +1,7 @@
 """One real embedded PostgreSQL per test session, and a fresh database per test.
 
-Test modules build their own fixtures on these two helpers (they may later move to
-``conftest.py``)::
-
-    @pytest.fixture
-    def target(request) -> Target:
-        return fresh_database(embedded_server(), f"t_{request.node.name}")
+``conftest.py`` builds the ``target`` fixture on these two helpers; modules that share one
+database across tests (the end-to-end pool tests) call them directly.
 
 The server runs from a short temporary folder (unix socket paths must stay under ~100
 characters) and is stopped, and its folder removed, when the test process exits.

@@ -25,7 +25,7 @@ from tests.apollo_server import (
     make_people,
     person_id,
 )
-from tests.pg import columns, dict_rows, embedded_server, fresh_database, query, table_counts
+from tests.pg import columns, dict_rows, query, table_counts
 
 DATASET = "raw_apollo"
 ACME = Client(
@@ -36,17 +36,7 @@ ACME = Client(
 LOCATIONS = ["United States", "United Kingdom", "Germany"]
 
 
-# ---- fixtures (module-local; built on tests/pg.py) ---------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def admin() -> Target:
-    return embedded_server()
-
-
-@pytest.fixture
-def target(admin: Target, request: pytest.FixtureRequest) -> Target:
-    return fresh_database(admin, f"apollo_api_{request.node.name}")
+# ---- fixtures (the database: `target` in conftest.py) ------------------------------------------
 
 
 @pytest.fixture

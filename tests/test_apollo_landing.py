@@ -21,23 +21,13 @@ from cis.privacy import identity_hashes
 from ingestion.apollo import LANDING_KIND, LoadCounts, apollo_landing_source
 from ingestion.pipeline import run_source
 from tests.apollo_server import CONTRACT_PEOPLE, contract_people
-from tests.pg import columns, dict_rows, embedded_server, fresh_database, query, table_counts
+from tests.pg import columns, dict_rows, query, table_counts
 
 DATASET = "raw_apollo"
 SPLIT_OUT = ("organization", "employment_history")
 
 
-# ---- fixtures (module-local; built on tests/pg.py) ---------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def admin() -> Target:
-    return embedded_server()
-
-
-@pytest.fixture
-def target(admin: Target, request: pytest.FixtureRequest) -> Target:
-    return fresh_database(admin, f"apollo_landing_{request.node.name}")
+# ---- fixtures (the database: `target` in conftest.py) ------------------------------------------
 
 
 @pytest.fixture

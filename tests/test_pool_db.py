@@ -345,6 +345,33 @@ def test_deletion_request_anonymises_and_suppresses(pool: dict) -> None:
     assert status == [("do_not_contact", None, True)]
 
 
+def test_deletion_request_by_linkedin_url_in_another_form(pool: dict) -> None:
+    target = pool["target"]
+    apollo_id, url = query(
+        target,
+        "select id, linkedin_url from raw_apollo.people where linkedin_url like 'http://www.%%' "
+        "and email is not null order by id desc limit 1",
+    )[0]
+    variant = "https://" + url.removeprefix("http://www.").upper() + "/"
+    outcome = forget_person(target, linkedin_url=variant)
+    assert outcome.people_rows_anonymised >= 1
+    assert query(
+        target,
+        "select count(*) from raw_apollo.people where id = %s and "
+        "(linkedin_url is not null or email is not null)",
+        (apollo_id,),
+    ) == [(0,)]
+    assert (
+        query(
+            target,
+            "select count(*) from cis.suppression_keys where key_kind = 'email' "
+            "and deletion_request_id = %s",
+            (outcome.deletion_request_id,),
+        )[0][0]
+        >= 1
+    )
+
+
 def test_gaps_report_shares(pool: dict) -> None:
     gaps = {(g.mart, g.field): g for g in completeness(pool["target"])}
     email = gaps[("pool.dim_leads", "email")]

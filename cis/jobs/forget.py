@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from cis.db import Target, connect
+from cis.db import Target, connect, table_columns
 from cis.privacy import identity_keys, normalise_email, normalise_linkedin
 
 PERSONAL_COLUMNS = (
@@ -45,15 +45,6 @@ class DeletionOutcome:
     suppression_keys: int
 
 
-def _table_columns(cur, schema: str, table: str) -> set[str]:
-    cur.execute(
-        "select column_name from information_schema.columns where table_schema = %s "
-        "and table_name = %s",
-        (schema, table),
-    )
-    return {row[0] for row in cur.fetchall()}
-
-
 def forget_person(
     target: Target,
     email: str | None = None,
@@ -68,34 +59,22 @@ def forget_person(
     conn = connect(target, autocommit=False)
     try:
         with conn, conn.cursor() as cur:
-            people_columns = _table_columns(cur, "raw_apollo", "people")
+            people_columns = table_columns(cur, "raw_apollo", "people")
             ids: set[str] = {apollo_id} if apollo_id else set()
-            emails = {e for e in [normalise_email(email)] if e}
-            linkedins = {u for u in [normalise_linkedin(linkedin_url)] if u}
-            rows = []
-            if people_columns:
-                cur.execute(
-                    "select distinct id, email, linkedin_url from raw_apollo.people "
-                    "where id = any(%s) or lower(trim(email)) = any(%s)",
-                    (list(ids), list(emails)),
-                )
-                rows = cur.fetchall()
-                if linkedins:
-                    cur.execute(
-                        "select distinct id, email, linkedin_url from raw_apollo.people "
-                        "where linkedin_url is not null"
-                    )
-                    rows += [r for r in cur.fetchall() if normalise_linkedin(r[2]) in linkedins]
-            keys: dict[str, str] = dict(subject)
-            hashes = {(kind, value) for kind, value in subject.items()}
+            emails = [e for e in [normalise_email(email)] if e]
+            rows = (
+                _matching_people(cur, ids, emails, normalise_linkedin(linkedin_url))
+                if people_columns
+                else []  # nothing pulled yet: the suppression keys still stop future pulls
+            )
+            hashes = set(subject.items())
             for person_id, person_email, person_linkedin in rows:
                 ids.add(person_id)
-                for kind, value in identity_keys(person_email, person_linkedin, person_id).items():
-                    hashes.add((kind, value))
+                hashes.update(identity_keys(person_email, person_linkedin, person_id).items())
             cur.execute(
                 "insert into cis.deletion_requests (subject_key_hash, requested_by) "
                 "values (%s, %s) returning deletion_request_id",
-                (sorted(keys.values())[0], requested_by),
+                (sorted(subject.values())[0], requested_by),
             )
             request_id = str(cur.fetchone()[0])
             for kind, value in sorted(hashes):
@@ -116,17 +95,17 @@ def forget_person(
                     (list(ids),),
                 )
                 anonymised = cur.rowcount
-                if _table_columns(cur, "raw_apollo", "employment_history"):
+                if table_columns(cur, "raw_apollo", "employment_history"):
                     cur.execute(
                         "delete from raw_apollo.employment_history where person_id = any(%s)",
                         (list(ids),),
                     )
                     history = cur.rowcount
-                if _table_columns(cur, "raw_apollo", "search_results"):
+                if table_columns(cur, "raw_apollo", "search_results"):
                     cur.execute(
                         "delete from raw_apollo.search_results where id = any(%s)", (list(ids),)
                     )
-                if _table_columns(cur, "raw_apollo", "rejected_records"):
+                if table_columns(cur, "raw_apollo", "rejected_records"):
                     needles = [f"%{v}%" for v in [*ids, *emails] if v]
                     cur.execute(
                         "update raw_apollo.rejected_records set payload = null "
@@ -155,6 +134,25 @@ def forget_person(
         )
     finally:
         conn.close()
+
+
+# The same normalisation as cis.privacy.normalise_linkedin and the dbt macro linkedin_key.
+_LINKEDIN_KEY_SQL = (
+    "rtrim(lower(regexp_replace(trim(linkedin_url), "
+    "'^(https?://)?([a-z]{2,3}\\.)?linkedin\\.com/', 'linkedin.com/', 'i')), '/')"
+)
+
+
+def _matching_people(
+    cur, ids: set[str], emails: list[str], linkedin_key: str | None
+) -> list[tuple[str, str | None, str | None]]:
+    """(id, email, linkedin_url) of every raw person row with one of the subject's keys."""
+    cur.execute(
+        "select distinct id, email, linkedin_url from raw_apollo.people "
+        f"where id = any(%s) or lower(trim(email)) = any(%s) or {_LINKEDIN_KEY_SQL} = %s",
+        (list(ids), emails, linkedin_key),
+    )
+    return cur.fetchall()
 
 
 def _release_assignments(cur, apollo_ids: set[str]) -> int:

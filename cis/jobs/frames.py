@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from psycopg2.extensions import connection
 
 from cis.db import Target, connect
 
@@ -31,13 +32,16 @@ left join pool.dim_leads as l on e.lead_id is null and lower(e.email) = l.email
 """
 
 
+def _fetch_frame(conn: connection, query: str, params: tuple = ()) -> pd.DataFrame:
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        return pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
+
+
 def read_frame(target: Target, query: str, params: tuple = ()) -> pd.DataFrame:
     conn = connect(target)
     try:
-        with conn.cursor() as cur:
-            cur.execute(query, params)
-            columns = [d.name for d in cur.description]
-            return pd.DataFrame(cur.fetchall(), columns=columns)
+        return _fetch_frame(conn, query, params)
     finally:
         conn.close()
 
@@ -46,13 +50,11 @@ def read_leads(target: Target) -> pd.DataFrame:
     return read_frame(target, LEADS_QUERY)
 
 
-def read_assignments(target: Target, conn=None) -> pd.DataFrame:
+def read_assignments(target: Target, conn: connection | None = None) -> pd.DataFrame:
+    """All assignments; pass ``conn`` to read inside that connection's transaction."""
     if conn is None:
         return _with_times(read_frame(target, ASSIGNMENTS_QUERY))
-    with conn.cursor() as cur:
-        cur.execute(ASSIGNMENTS_QUERY)
-        frame = pd.DataFrame(cur.fetchall(), columns=[d.name for d in cur.description])
-    return _with_times(frame)
+    return _with_times(_fetch_frame(conn, ASSIGNMENTS_QUERY))
 
 
 def read_events(target: Target) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,8 +55,6 @@ def unknown_landing_kinds(root: Path) -> list[str]:
 def ingest_landing(
     admin: Target, landing_dir: Path, pipelines_dir: Path | None = None
 ) -> IngestReport:
-    import time
-
     started = time.perf_counter()
     counts = LoadCounts()
     source = apollo_landing_source(str(landing_dir), suppressed_keys(admin), counts=counts)
@@ -70,8 +69,6 @@ def ingest_apollo_api(
     base_url: str | None = None,
     pipelines_dir: Path | None = None,
 ) -> IngestReport:
-    import time
-
     started = time.perf_counter()
     counts, stats = LoadCounts(), ApolloStats()
     kwargs = {}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from cis.db import Target, cursor
+from cis.db import Target, cursor, table_columns
 
 
 @dataclass(frozen=True)
@@ -35,21 +35,15 @@ class PoolFigures:
         return self.fields_stored / self.fields_seen if self.fields_seen else 1.0
 
 
-def _columns(cur, table: str) -> set[str]:
-    cur.execute(
-        "select column_name from information_schema.columns "
-        "where table_schema = 'raw_apollo' and table_name = %s",
-        (table,),
-    )
-    return {row[0] for row in cur.fetchall()}
-
-
 def stored_fields(target: Target, fields_seen: set[str]) -> tuple[int, list[str]]:
     """How many payload fields that carried a value have a raw column (or table) to live in."""
     naming = NamingConvention()
     with cursor(target) as cur:
-        people, orgs = _columns(cur, "people"), _columns(cur, "organizations")
-        history = bool(_columns(cur, "employment_history"))
+        people, orgs = (
+            table_columns(cur, "raw_apollo", "people"),
+            table_columns(cur, "raw_apollo", "organizations"),
+        )
+        history = bool(table_columns(cur, "raw_apollo", "employment_history"))
     missing = []
     for name in sorted(fields_seen):
         if name == "employment_history":

@@ -11,6 +11,7 @@ Both sources write the same raw tables in the ``raw_apollo`` dataset:
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -90,8 +91,6 @@ def _envelope(
 
 
 def _dump(payload: Any) -> str:
-    import json
-
     return json.dumps(payload, default=str)
 
 
