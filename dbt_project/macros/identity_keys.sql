@@ -13,3 +13,8 @@
 {% macro identity_hash(kind, value) -%}
     encode(sha256(convert_to('{{ kind }}:' || {{ value }}, 'UTF8')), 'hex')
 {%- endmacro %}
+
+{#- A shared role address (info@, sales@ ...): a contact point, not a person's identity. -#}
+{% macro is_role_email(column) -%}
+    (split_part({{ column }}, '@', 1) in ('{{ var("role_email_local_parts") | join("', '") }}'))
+{%- endmacro %}

@@ -2,12 +2,22 @@
     Identity resolution: every person pull gets the lead it belongs to. Apollo records are linked
     when they share a normalised email, then a LinkedIn URL, then an Apollo id (so the same Apollo
     id with a new email stays one person, and one email under two Apollo ids is one person).
-    Links are transitive: connected components over a star graph per shared key.
+    Links are transitive: connected components over a star graph per shared key. Shared role
+    addresses (info@, sales@ ..., var role_email_local_parts) link nobody. A lead is named after
+    the component's first-seen Apollo id, so a record pulled later never renames its lead.
 -#}
 with recursive
 
 people as (
     select * from {{ ref('stg_apollo__people') }}
+),
+
+first_seen as (
+    select
+        apollo_person_id,
+        min(pulled_at) as first_pulled_at
+    from people
+    group by apollo_person_id
 ),
 
 identity_keys as (
@@ -16,7 +26,7 @@ identity_keys as (
         'email:' || email as identity_key,
         1 as key_rank
     from people
-    where email is not null
+    where email is not null and not {{ is_role_email('email') }}
     union
     select
         apollo_person_id,
@@ -67,10 +77,14 @@ reachable (apollo_person_id, reached_id) as (
 
 components as (
     select
-        apollo_person_id,
-        min(reached_id) as cluster_anchor_id
+        reachable.apollo_person_id,
+        (array_agg(
+            reachable.reached_id
+            order by first_seen.first_pulled_at nulls last, reachable.reached_id
+        ))[1] as cluster_anchor_id
     from reachable
-    group by apollo_person_id
+    inner join first_seen on reachable.reached_id = first_seen.apollo_person_id
+    group by reachable.apollo_person_id
 ),
 
 cluster_basis as (

@@ -72,7 +72,7 @@ versions as (
 
 final as (
     select
-        {{ cis_uuid(["'lead_attribute_version'", 'lead_id', 'pulled_at']) }} as lead_attribute_version_id,
+        {{ cis_uuid(["'lead_attribute_version'", 'lead_id', 'extract(epoch from pulled_at)']) }} as lead_attribute_version_id,
         lead_id,
         pulled_at as valid_from,
         lead(pulled_at) over (partition by lead_id order by pulled_at) as valid_to,

@@ -109,7 +109,10 @@ enriched as (
     from leads
     left join organizations on leads.apollo_organization_id = organizations.apollo_organization_id
     left join current_roles on leads.apollo_person_id = current_roles.apollo_person_id
-    left join countries on lower(leads.country) = lower(countries.country_name)
+    left join countries
+        on
+            lower(leads.country) = lower(countries.country_name)
+            or upper(leads.country) = countries.country_code
     left join regions
         on
             countries.country_code = regions.country_code
