@@ -6,6 +6,7 @@ one bad line never stops a load and nothing is silently skipped.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -46,57 +47,58 @@ def landing_files(root: Path, kind: str) -> list[Path]:
 
 
 def read_jsonl(path: Path, root: Path, record_kind: str) -> Iterator[LandingLine | Rejection]:
-    """Yield each line of ``path`` as a LandingLine or a Rejection.
+    """Yield each line of ``path`` as a LandingLine or a Rejection, streaming the file.
 
-    A file in which no line is a JSON object (CSV, binary, an export in the wrong format) gives a
-    single file-level rejection instead of one per line.
+    The first lines decide about the file as a whole: when one of them is not UTF-8 (a legacy
+    export) or none is a JSON object (CSV, binary), the file gives a single file-level rejection
+    instead of one per line. Past them, each line stands on its own.
     """
     relative = str(path.relative_to(root))
+    with path.open("rb") as handle:
+        head = list(itertools.islice(handle, _SNIFF_LINES))
+    problem = _file_problem(head)
+    if problem:
+        sample = b"".join(head)[:2000].decode("utf-8", "replace")
+        yield Rejection(record_kind, problem, relative, None, sample)
+        return
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            item = _parse_line(raw, relative, number, record_kind)
+            if item is not None:  # blank lines carry nothing
+                yield item
+
+
+def _file_problem(head: list[bytes]) -> str | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        lines = [raw.decode("utf-8") for raw in head]
     except UnicodeDecodeError as exc:
-        yield Rejection(
-            record_kind,
-            f"file is not UTF-8 text ({exc.reason})",
-            relative,
-            None,
-            path.read_bytes()[:2000].decode("utf-8", "replace"),
+        return f"file is not UTF-8 text ({exc.reason})"
+    if any(line.strip() for line in lines) and not _any_object(lines):
+        return "file is not JSON Lines: no line is a JSON object"
+    return None
+
+
+def _parse_line(
+    raw: bytes, relative: str, number: int, record_kind: str
+) -> LandingLine | Rejection | None:
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        text = raw.decode("utf-8", "replace")
+        return Rejection(
+            record_kind, f"line is not UTF-8 text ({exc.reason})", relative, number, text
         )
-        return
-    lines = text.splitlines()
-    if lines and not _any_object(lines[:_SNIFF_LINES]) and not _any_object(lines):
-        yield Rejection(
-            record_kind,
-            "file is not JSON Lines: no line is a JSON object",
-            relative,
-            None,
-            text[:2000],
-        )
-        return
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            payload = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Rejection(
-                record_kind,
-                f"not valid JSON ({exc.msg} at column {exc.colno})",
-                relative,
-                number,
-                line,
-            )
-            continue
-        if not isinstance(payload, dict):
-            yield Rejection(
-                record_kind,
-                f"expected a JSON object, got {type(payload).__name__}",
-                relative,
-                number,
-                line,
-            )
-            continue
-        yield LandingLine(payload, relative, number)
+    if not line.strip():
+        return None
+    try:
+        payload = json.loads(line)
+    except json.JSONDecodeError as exc:
+        reason = f"not valid JSON ({exc.msg} at column {exc.colno})"
+        return Rejection(record_kind, reason, relative, number, line.rstrip("\r\n"))
+    if not isinstance(payload, dict):
+        reason = f"expected a JSON object, got {type(payload).__name__}"
+        return Rejection(record_kind, reason, relative, number, line.rstrip("\r\n"))
+    return LandingLine(payload, relative, number)
 
 
 def _any_object(lines: list[str]) -> bool:

@@ -278,3 +278,20 @@ def test_suppressed_person_is_kept_out_and_only_the_fact_recorded(
     assert "tidewater" not in json.dumps(rows, default=str).lower()
     assert counts.suppressed == 1
     assert counts.people == 3
+
+
+def test_a_later_line_in_another_encoding_is_rejected_alone(landing: Path) -> None:
+    from ingestion.landing import read_jsonl
+    from ingestion.quarantine import Rejection
+
+    path = people_dir(landing) / "2025-04-01-mixed.jsonl"
+    good = [json.dumps({"id": f"p{i}", "first_name": "Ann"}) for i in range(25)]
+    path.write_bytes(
+        ("\n".join(good) + "\n").encode() + '{"id": "x9", "first_name": "José"}\n'.encode("latin-1")
+    )
+    items = list(read_jsonl(path, landing, "apollo_person"))
+    rejections = [item for item in items if isinstance(item, Rejection)]
+    assert len(items) - len(rejections) == 25
+    assert [(r.source_line, r.reason.split(" (")[0]) for r in rejections] == [
+        (26, "line is not UTF-8 text")
+    ]
