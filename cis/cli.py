@@ -348,6 +348,9 @@ def _print_gaps(target: db.Target) -> None:
     console.print(table)
 
 
+DEMO_CHANNELS = ("email", "linkedin", "sms")
+
+
 # -- demo -------------------------------------------------------------------------------------
 
 
@@ -405,8 +408,11 @@ def demo(
             console.print(f"  [yellow]short[/yellow] {note}")
         timings["allocate"] = time.perf_counter() - started
 
-        started = _step("validate (email, every active assignment)")
-        validation = validate_assigned(target, [c for c in parsed if c.status == "active"], "email")
+        started = _step("validate (every active assignment, per channel)")
+        active = [c for c in parsed if c.status == "active"]
+        validations = {
+            channel: validate_assigned(target, active, channel).summary for channel in DEMO_CHANNELS
+        }
         timings["validate"] = time.perf_counter() - started
 
         started = _step("dbt build (assignments into the marts)")
@@ -444,8 +450,9 @@ def demo(
     console.print(table)
     if figures.missing_fields:
         console.print(f"[yellow]fields not stored:[/yellow] {', '.join(figures.missing_fields)}")
-    console.rule("validation")
-    _print_validation(validation.summary)
+    for channel, summary in validations.items():
+        console.rule(f"validation: {channel}")
+        _print_validation(summary)
     console.rule("data completeness")
     _print_gaps(target)
     console.print(f"done at {datetime.now(tz=UTC):%Y-%m-%d %H:%M:%S} UTC")
