@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -387,3 +388,54 @@ def test_clients_file_errors_name_the_field(tmp_path: Path) -> None:
     with pytest.raises(ClientConfigError, match=r"acme\.status"):
         load_clients(path)
     assert Client("x1", "X", icp=Icp()).db_role == "cis_client_x1"
+
+
+def test_dbt_docs_generate_documents_every_model_and_column(pool: dict) -> None:
+    work = pool["work"] / "dbt"
+    run_dbt(["docs", "generate", "--quiet"], transformer_target(pool["target"]), work_dir=work)
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    catalog = json.loads((work / "target" / "catalog.json").read_text())
+    models = {k: v for k, v in manifest["nodes"].items() if v["resource_type"] == "model"}
+    assert "model.agency_cis.dim_leads" in catalog["nodes"]
+    undocumented = [
+        f"{node['name']}.{column}"
+        for node in models.values()
+        for column in catalog["nodes"].get(node["unique_id"], {}).get("columns", {})
+        if not node["columns"].get(column, {}).get("description")
+    ] + [node["name"] for node in models.values() if not node["description"]]
+    assert undocumented == []
+
+
+def test_cli_validate_exit_code_lists_every_failed_rule(pool: dict) -> None:
+    from typer.testing import CliRunner
+
+    from cis.cli import app
+
+    target = pool["target"]
+    allocate(target, pool["clients"])
+    northwind = next(c for c in pool["clients"] if c.slug == "northwind")
+    lead_id = query(
+        target,
+        "select lead_id::text from cis.lead_assignments where client_id = %s "
+        "and assignment_status = 'active' order by lead_id desc limit 1",
+        (str(northwind.client_id),),
+    )[0][0]
+    env = {"CIS_DATABASE_URL": target.url}
+    runner = CliRunner()
+    allowed = runner.invoke(app, ["validate", "--client", "northwind", "--lead", lead_id], env=env)
+    assert allowed.exit_code == 0, allowed.output
+    assert "ALLOWED" in allowed.output
+    with cursor(target) as cur:
+        cur.execute(
+            "insert into cis.contact_events (lead_id, channel, event_type, occurred_at) values "
+            "(%s, 'email', 'bounce', now() - interval '1 hour'), "
+            "(%s, 'linkedin', 'touch', now() - interval '1 hour')",
+            (lead_id, lead_id),
+        )
+    blocked = runner.invoke(app, ["validate", "--client", "northwind", "--lead", lead_id], env=env)
+    assert blocked.exit_code == 1, blocked.output
+    assert "BLOCKED" in blocked.output
+    assert "bounced" in blocked.output and "recent_touch_any_channel" in blocked.output
+    exported = runner.invoke(app, ["db", "env"], env=env)
+    assert exported.exit_code == 0
+    assert f"export CIS_DBT_DBNAME={target.dbname}" in exported.output
