@@ -1,6 +1,8 @@
 {#-
     Survivorship: one row per lead; every field takes its latest non-null value across all pulls
     of all the lead's Apollo records, and field_sources says which pull each value came from.
+    Facts about the email address (its status, confidence, catch-all domain) come from the same
+    pull as the surviving email, so an old address never wears a newer address's status.
 -#}
 {%- set fields = [
     'first_name', 'last_name', 'full_name', 'title', 'headline', 'email', 'email_status',
@@ -10,6 +12,7 @@
     'phone_numbers', 'intent_strength', 'show_intent', 'email_domain_catchall',
     'revealed_for_current_team', 'is_likely_to_engage', 'apollo_organization_id'
 ] -%}
+{%- set follows_email = ['email_status', 'extrapolated_email_confidence', 'email_domain_catchall'] -%}
 
 with
 
@@ -23,15 +26,18 @@ survived as (
         {%- for field in fields %}
             (
                 array_agg({{ field }} order by pulled_at desc, source_line desc nulls last)
-                filter (where {{ field }} is not null)
+                filter (where {{ 'email' if field in follows_email else field }} is not null)
             )[1
             ] as {{ field }},
         {%- endfor %}
         jsonb_strip_nulls(jsonb_build_object(
             {%- for field in fields %}
                 '{{ field }}', (
-                    array_agg(pull_id order by pulled_at desc, source_line desc nulls last)
-                    filter (where {{ field }} is not null)
+                    array_agg(
+                        case when {{ field }} is not null then pull_id end
+                        order by pulled_at desc, source_line desc nulls last
+                    )
+                    filter (where {{ 'email' if field in follows_email else field }} is not null)
                 )[1
                 ]{% if not loop.last %},{% endif %}
             {%- endfor %}
