@@ -108,7 +108,8 @@ def generate(
     from cis.generate import generate_landing
 
     started = time.perf_counter()
-    summary = generate_landing(out, leads, seed, bad_records=bad_records)
+    with console.status(f"generating {leads:,} people into {out}"):
+        summary = generate_landing(out, leads, seed, bad_records=bad_records)
     console.print(
         f"wrote {summary.people_lines} person lines for {summary.distinct_people} people "
         f"to {out} in {time.perf_counter() - started:.1f}s (re-pulls {summary.repulls}, "
@@ -129,7 +130,8 @@ def ingest_landing(
     if not dir.is_dir():
         console.print(f"[red]error:[/red] landing folder {dir} does not exist")
         raise typer.Exit(2)
-    report = run(_admin(), dir)
+    with console.status(f"loading {dir}"):
+        report = run(_admin(), dir)
     _print_load(report)
 
 
@@ -143,7 +145,8 @@ def ingest_apollo(
     from ingestion.apollo.helpers import ApolloError
 
     try:
-        report = ingest_apollo_api(_admin(), _clients(clients), base_url=base_url)
+        with console.status("searching and enriching on Apollo"):
+            report = ingest_apollo_api(_admin(), _clients(clients), base_url=base_url)
     except Exception as exc:
         cause = exc
         while cause is not None and not isinstance(cause, ApolloError):
@@ -381,14 +384,16 @@ def demo(
     timings["database"] = time.perf_counter() - started
 
     started = _step("generate")
-    generated = generate_landing(landing, leads, seed)
+    with console.status(f"generating {leads:,} people"):
+        generated = generate_landing(landing, leads, seed)
     console.print(
         f"{generated.people_lines} person lines, {len(generated.files)} files -> {landing}"
     )
     timings["generate"] = time.perf_counter() - started
 
     started = _step("ingest landing")
-    report = run_ingest(target, landing)
+    with console.status(f"loading {landing}"):
+        report = run_ingest(target, landing)
     _print_load(report)
     timings["ingest"] = time.perf_counter() - started
 
@@ -398,7 +403,8 @@ def demo(
 
     try:
         started = _step("dbt build")
-        run_dbt(["build"], db.transformer_target(target), quiet=True)
+        with console.status("dbt build: seeds, models, unit and data tests"):
+            run_dbt(["build"], db.transformer_target(target), quiet=True)
         timings["dbt build"] = time.perf_counter() - started
 
         started = _step("allocate")

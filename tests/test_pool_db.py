@@ -235,6 +235,49 @@ def test_row_level_security_per_client(pool: dict) -> None:
         cur.execute("delete from cis.lead_assignments")
 
 
+def test_job_change_keeps_the_lead_and_its_assignment(pool: dict) -> None:
+    target = pool["target"]
+    allocate(target, pool["clients"])
+    lead_id, apollo_id, source_file, source_line = query(
+        target,
+        "select a.lead_id::text, p.id, p._source_file, p._source_line "
+        "from cis.lead_assignments a join pool.dim_leads l on l.lead_id = a.lead_id "
+        "join raw_apollo.people p on p.id = l.apollo_person_id "
+        "where a.assignment_status = 'active' and cardinality(l.apollo_person_ids) = 1 "
+        "order by p._pulled_at desc, a.lead_id limit 1",
+    )[0]
+    lines = (pool["landing"] / source_file).read_text().splitlines()
+    person = json.loads(lines[source_line - 1])
+    person["title"] = "Chief Moving Officer"
+    person["organization"] = {**person["organization"], "id": "f" * 24, "name": "Newco Ltd"}
+    person["organization_id"] = "f" * 24
+    later = pool["work"] / "job_change"
+    (later / "apollo" / "people").mkdir(parents=True)
+    (later / "apollo" / "people" / "2026-01-05T090000Z-pull-job-change.jsonl").write_text(
+        json.dumps(person) + "\n"
+    )
+    ingest_landing(target, later, pipelines_dir=pool["work"] / "dlt")
+    build(target, pool["work"])
+    assert query(
+        target,
+        "select lead_id::text, title, company_name from pool.dim_leads "
+        "where %s = any(apollo_person_ids)",
+        (apollo_id,),
+    ) == [(lead_id, "Chief Moving Officer", "Newco Ltd")]
+    assert query(
+        target,
+        "select assignment_status from cis.lead_assignments where lead_id = %s "
+        "and released_at is null",
+        (lead_id,),
+    ) == [("active",)]
+    versions = query(
+        target,
+        "select title from pool.dim_lead_attribute_history where lead_id = %s order by valid_from",
+        (lead_id,),
+    )
+    assert len(versions) >= 2 and versions[-1] == ("Chief Moving Officer",)
+
+
 def test_cancelled_client_releases_its_leads_and_converted_stay(pool: dict) -> None:
     target = pool["target"]
     clients = pool["clients"]
