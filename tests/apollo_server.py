@@ -58,7 +58,7 @@ class Fault:
     kind: str
     path: str | None = None  # None: any endpoint
     times: int | None = 1  # None: always
-    retry_after: int | None = None
+    retry_after: int | str | None = None
     skip: int = 0  # let this many matching requests through first
 
 
@@ -247,7 +247,7 @@ class FakeApollo:
         kind: str,
         path: str | None = None,
         times: int | None = 1,
-        retry_after: int | None = None,
+        retry_after: int | str | None = None,
         skip: int = 0,
     ) -> FakeApollo:
         """Answer the next ``times`` matching requests (after ``skip``) with fault ``kind``."""

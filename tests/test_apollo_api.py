@@ -404,6 +404,19 @@ def test_client_retries_transient_failures(
         assert sleeps.seconds[1] > sleeps.seconds[0]
 
 
+def test_retry_after_as_an_http_date_is_honoured(apollo: FakeApollo) -> None:
+    from email.utils import formatdate
+
+    now = 1_800_000_000.0
+    apollo.fail("429", SEARCH_PATH, retry_after=formatdate(now + 30, usegmt=True))
+    sleeps = Sleeps(apollo)
+    client = helpers.ApolloClient("test-key", apollo.url, sleep=sleeps, clock=lambda: now)
+
+    client.post(SEARCH_PATH, {"page": 1, "per_page": 100})
+
+    assert sleeps.seconds == [30.0]
+
+
 def test_transient_failures_during_a_run_lose_nothing(
     apollo: FakeApollo, target: Target, tmp_path: Path
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -46,6 +47,20 @@ class ApolloStats:
     rate_limits_left: dict[str, int] = field(default_factory=dict)
 
 
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """``Retry-After`` as seconds to wait: a number of seconds or an HTTP date (RFC 9110)."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - now, 0.0)
+
+
 def _int_header(headers: Mapping[str, str], name: str) -> int | None:
     value = headers.get(name)
     try:
@@ -74,6 +89,7 @@ class ApolloClient:
         *,
         stats: ApolloStats | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         session: requests.Session | None = None,
         max_retries: int = settings.MAX_RETRIES,
         backoff_base: float = settings.BACKOFF_BASE_SECONDS,
@@ -86,6 +102,7 @@ class ApolloClient:
         self.base_url = base_url.rstrip("/")
         self.stats = stats or ApolloStats()
         self._sleep = sleep
+        self._clock = clock
         self._session = session or requests.Session()
         self._session.headers.update(
             {"x-api-key": api_key, "Content-Type": "application/json", "Cache-Control": "no-cache"}
@@ -127,7 +144,7 @@ class ApolloClient:
                 raise self._daily_exhausted(path)
             if last:
                 raise ApolloError(f"{path}: still rate limited (429) after {attempt} retries")
-            retry_after = _int_header(response.headers, "retry-after")
+            retry_after = retry_after_seconds(response.headers.get("retry-after"), self._clock())
             self.stats.retries += 1
             self._wait(retry_after if retry_after is not None else self._delay(attempt))
             return None
