@@ -16,6 +16,7 @@ from rich.table import Table
 from cis import db
 from cis.bootstrap import bootstrap
 from cis.clients import Client, ClientConfigError, load_clients
+from cis.pool_settings import PoolSettings, PoolSettingsError, load_pool_settings
 
 app = typer.Typer(help="Agency CIS: lead pool, allocation and validation.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: embedded PostgreSQL by default, or CIS_DATABASE_URL.")
@@ -26,6 +27,10 @@ app.add_typer(ingest_app, name="ingest")
 app.add_typer(clients_app, name="clients")
 console = Console()
 
+SettingsFile = Annotated[
+    Path, typer.Option("--settings", help="Allocation and validation thresholds (config/pool.yml).")
+]
+DEFAULT_SETTINGS = db.project_root() / "config" / "pool.yml"
 ClientsFile = Annotated[
     Path, typer.Option("--clients", help="Clients config (see docs/clients.md).")
 ]
@@ -42,6 +47,14 @@ def _clients(path: Path) -> list[Client]:
     try:
         return load_clients(path)
     except ClientConfigError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _settings(path: Path) -> PoolSettings:
+    try:
+        return load_pool_settings(path)
+    except PoolSettingsError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
 
@@ -223,20 +236,30 @@ def clients_sync(clients: ClientsFile = DEFAULT_CLIENTS) -> None:
 @app.command()
 def allocate(
     clients: ClientsFile = DEFAULT_CLIENTS,
-    cooldown_days: Annotated[int, typer.Option(help="Days a released lead rests.")] = 30,
+    settings: SettingsFile = DEFAULT_SETTINGS,
+    cooldown_days: Annotated[
+        int | None, typer.Option(help="Days a released lead rests (overrides the settings).")
+    ] = None,
     include_unverified: Annotated[
-        bool, typer.Option(help="Accept any usable email status, not only the client's list.")
-    ] = False,
+        bool | None,
+        typer.Option(help="Accept any usable email status, not only the client's list."),
+    ] = None,
 ) -> None:
     """Assign available leads to clients by ICP score, within capacity, exclusively."""
+    from dataclasses import replace
+
     from cis.jobs.allocate import allocate as run
     from cis.jobs.clients_sync import sync_clients
-    from cis.pool.allocation import AllocationSettings
 
     target = _admin()
     parsed = _clients(clients)
+    chosen = _settings(settings).allocation
+    if cooldown_days is not None:
+        chosen = replace(chosen, cooldown_days=cooldown_days)
+    if include_unverified is not None:
+        chosen = replace(chosen, verified_only=not include_unverified)
     sync_clients(target, parsed)
-    outcome = run(target, parsed, AllocationSettings(cooldown_days, not include_unverified))
+    outcome = run(target, parsed, chosen)
     table = Table(
         "client",
         "status",
@@ -275,12 +298,14 @@ def validate(
     lead: Annotated[str | None, typer.Option(help="One lead id; omit for the batch form.")] = None,
     channel: Annotated[str, typer.Option(help="email, linkedin, sms or voice.")] = "email",
     clients: ClientsFile = DEFAULT_CLIENTS,
+    settings: SettingsFile = DEFAULT_SETTINGS,
 ) -> None:
     """Check leads just in time before a touch; a failure lists every rule that failed."""
     from cis.jobs.validate import validate_assigned, validate_one
 
     target = _admin()
     parsed = _clients(clients)
+    thresholds = _settings(settings).validation
     chosen = (
         [c for c in parsed if c.slug == client]
         if client
@@ -290,13 +315,13 @@ def validate(
         console.print(f"[red]error:[/red] no client {client!r} in {clients}")
         raise typer.Exit(2)
     if lead:
-        result = validate_one(target, chosen[0], lead, channel)
+        result = validate_one(target, chosen[0], lead, channel, thresholds)
         verdict = "[green]ALLOWED[/green]" if result.allowed else "[red]BLOCKED[/red]"
         console.print(f"{verdict} {lead} for {result.client_slug} on {channel}")
         for failure in result.failures:
             console.print(f"  - {failure.rule}: {failure.detail}")
         raise typer.Exit(0 if result.allowed else 1)
-    outcome = validate_assigned(target, chosen, channel)
+    outcome = validate_assigned(target, chosen, channel, thresholds)
     _print_validation(outcome.summary)
 
 
@@ -363,6 +388,7 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     out: Annotated[Path | None, typer.Option(help="Landing folder.")] = None,
     clients: ClientsFile = DEFAULT_CLIENTS,
+    settings: SettingsFile = DEFAULT_SETTINGS,
 ) -> None:
     """The main job end to end: database, demo data, ingest, dbt build, pool steps, summary."""
     from cis.generate import generate_landing
@@ -377,6 +403,7 @@ def demo(
     timings: dict[str, float] = {}
     landing = out or db.state_dir() / "landing" / f"demo-{leads}-{seed}"
     parsed = _clients(clients)
+    pool_settings = _settings(settings)
 
     started = _step("database")
     target = _admin()
@@ -408,7 +435,7 @@ def demo(
         timings["dbt build"] = time.perf_counter() - started
 
         started = _step("allocate")
-        outcome = run_allocate(target, parsed)
+        outcome = run_allocate(target, parsed, pool_settings.allocation)
         console.print(f"assigned {outcome.inserted}, released {outcome.released}")
         for note in outcome.shortfall_notes:
             console.print(f"  [yellow]short[/yellow] {note}")
@@ -417,7 +444,8 @@ def demo(
         started = _step("validate (every active assignment, per channel)")
         active = [c for c in parsed if c.status == "active"]
         validations = {
-            channel: validate_assigned(target, active, channel).summary for channel in DEMO_CHANNELS
+            channel: validate_assigned(target, active, channel, pool_settings.validation).summary
+            for channel in DEMO_CHANNELS
         }
         timings["validate"] = time.perf_counter() - started
 

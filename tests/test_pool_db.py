@@ -479,6 +479,14 @@ def test_cli_validate_exit_code_lists_every_failed_rule(pool: dict) -> None:
     assert blocked.exit_code == 1, blocked.output
     assert "BLOCKED" in blocked.output
     assert "bounced" in blocked.output and "recent_touch_any_channel" in blocked.output
+    relaxed = pool["work"] / "relaxed.yml"
+    relaxed.write_text("validation:\n  disabled_rules: [bounced, recent_touch_any_channel]\n")
+    allowed_again = runner.invoke(
+        app,
+        ["validate", "--client", "northwind", "--lead", lead_id, "--settings", str(relaxed)],
+        env=env,
+    )
+    assert allowed_again.exit_code == 0, allowed_again.output
     exported = runner.invoke(app, ["db", "env"], env=env)
     assert exported.exit_code == 0
     assert f"export CIS_DBT_DBNAME={target.dbname}" in exported.output
