@@ -490,3 +490,28 @@ def test_cli_validate_exit_code_lists_every_failed_rule(pool: dict) -> None:
     exported = runner.invoke(app, ["db", "env"], env=env)
     assert exported.exit_code == 0
     assert f"export CIS_DBT_DBNAME={target.dbname}" in exported.output
+
+
+def test_contact_events_by_lead_or_by_email_set_pool_status(pool: dict) -> None:
+    target = pool["target"]
+    (by_email, email), (by_id, _) = query(
+        target,
+        "select lead_id::text, email from pool.dim_leads where pool_status = 'available' "
+        "and email is not null order by lead_id limit 2",
+    )
+    with cursor(target) as cur:
+        cur.execute(
+            "insert into cis.contact_events (lead_id, email, channel, event_type, occurred_at) "
+            "values (null, %s, 'email', 'unsubscribe', now()), "
+            "(%s, null, 'sms', 'do_not_contact', now())",
+            (email.upper(), by_id),
+        )
+    build(target, pool["work"], "dim_leads")
+    statuses = dict(
+        query(
+            target,
+            "select lead_id::text, pool_status from pool.dim_leads where lead_id in (%s, %s)",
+            (by_email, by_id),
+        )
+    )
+    assert statuses == {by_email: "unsubscribed", by_id: "do_not_contact"}

@@ -70,17 +70,27 @@ suppression_by_lead as (
 ),
 
 events_by_lead as (
+    -- Events name a lead, or (from sources that only know the address) an email.
     select
-        leads.lead_id,
-        bool_or(contact_events.event_type = 'do_not_contact') as has_do_not_contact,
-        bool_or(contact_events.event_type = 'unsubscribe') as has_unsubscribed,
-        bool_or(contact_events.event_type = 'bounce') as has_bounced
-    from leads
-    inner join contact_events
-        on
-            contact_events.lead_id = leads.lead_id
-            or (contact_events.lead_id is null and contact_events.email = leads.email)
-    group by leads.lead_id
+        lead_id,
+        bool_or(event_type = 'do_not_contact') as has_do_not_contact,
+        bool_or(event_type = 'unsubscribe') as has_unsubscribed,
+        bool_or(event_type = 'bounce') as has_bounced
+    from (
+        select
+            contact_events.lead_id,
+            contact_events.event_type
+        from contact_events
+        where contact_events.lead_id is not null
+        union all
+        select
+            leads.lead_id,
+            contact_events.event_type
+        from contact_events
+        inner join leads on contact_events.email = leads.email
+        where contact_events.lead_id is null
+    ) as lead_events
+    group by lead_id
 ),
 
 enriched as (

@@ -19,8 +19,8 @@ renamed as (
         {{ nullif_blank('degree') }} as degree,
         {{ nullif_blank('major') }} as major,
         coalesce(current, false) as is_current,
-        case when start_date ~ '^\d{4}-\d{2}-\d{2}$' then start_date::date end as started_on,
-        case when end_date ~ '^\d{4}-\d{2}-\d{2}$' then end_date::date end as ended_on
+        {{ apollo_date('start_date') }} as started_on,
+        {{ apollo_date('end_date') }} as ended_on
     from source
 )
 
