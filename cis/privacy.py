@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import cache
+
+import yaml
+
+from cis.db import project_root
 
 _LINKEDIN = re.compile(r"^(?:https?://)?(?:[a-z]{2,3}\.)?linkedin\.com/", re.IGNORECASE)
 
@@ -20,6 +25,18 @@ def normalise_linkedin(url: str | None) -> str | None:
         return None
     stripped = _LINKEDIN.sub("linkedin.com/", url.strip()).rstrip("/").lower()
     return stripped or None
+
+
+@cache
+def role_email_local_parts() -> frozenset[str]:
+    """Local parts of shared inboxes (info@, sales@ ...): dbt_project.yml's var, the one list."""
+    project = yaml.safe_load((project_root() / "dbt_project.yml").read_text())
+    return frozenset(project["vars"]["role_email_local_parts"])
+
+
+def is_role_email(email: str) -> bool:
+    """A shared role address links no two people (the dbt macro is_role_email agrees)."""
+    return email.split("@", 1)[0] in role_email_local_parts()
 
 
 def _hash(kind: str, value: str) -> str:

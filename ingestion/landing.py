@@ -34,7 +34,10 @@ def pulled_at_for(path: Path) -> datetime:
     match = _PULL_TIME.match(path.name)
     if match:
         year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-        return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        try:
+            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+        except ValueError:
+            pass  # digits that are no date (12345678-export.jsonl): the file's time then
     return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
 
 

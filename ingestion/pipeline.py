@@ -15,6 +15,9 @@ from cis.db import Target, state_dir
 # until the load, so gzip is wasted work, and normalising tables in two processes uses both
 # cores. Either can be overridden through dlt's own configuration (env vars or config.toml).
 SPEED_DEFAULTS = {"DATA_WRITER__DISABLE_COMPRESSION": "true", "NORMALIZE__WORKERS": "2"}
+# dlt keeps a staging copy of each merge load; emptied after the load so that personal data
+# lives only in the raw tables, where a deletion request reaches it.
+PRIVACY_DEFAULTS = {"LOAD__TRUNCATE_STAGING_DATASET": "true"}
 
 
 def make_pipeline(name: str, dataset: str, target: Target, pipelines_dir: Path | None = None):
@@ -22,7 +25,7 @@ def make_pipeline(name: str, dataset: str, target: Target, pipelines_dir: Path |
 
     The pipeline name carries the database so that two databases never share local state.
     """
-    for key, value in SPEED_DEFAULTS.items():
+    for key, value in {**SPEED_DEFAULTS, **PRIVACY_DEFAULTS}.items():
         os.environ.setdefault(key, value)
     where = hashlib.sha1(f"{target.host}:{target.port}/{target.dbname}".encode()).hexdigest()[:8]
     return dlt.pipeline(

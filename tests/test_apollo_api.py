@@ -125,6 +125,21 @@ def assert_nothing_written(target: Target) -> None:
 # ---- the normal run ------------------------------------------------------------------------------
 
 
+def test_people_suppressed_by_apollo_id_are_neither_stored_nor_enriched(
+    apollo: FakeApollo, target: Target, tmp_path: Path
+) -> None:
+    gone = person_id(40)
+    run = run_apollo(
+        apollo, target, tmp_path, clients=[ACME], suppressed=sorted(identity_hashes(apollo_id=gone))
+    )
+    assert gone not in apollo.enriched_ids()
+    assert run.counts.suppressed == 1
+    assert query(
+        target, f"select count(*) from {DATASET}.search_results where id = %s", (gone,)
+    ) == [(0,)]
+    assert loaded(target)["search_results"] == 249
+
+
 def test_search_pages_enrichment_batches_and_raw_tables(
     apollo: FakeApollo, target: Target, tmp_path: Path
 ) -> None:

@@ -295,3 +295,16 @@ def test_a_later_line_in_another_encoding_is_rejected_alone(landing: Path) -> No
     assert [(r.source_line, r.reason.split(" (")[0]) for r in rejections] == [
         (26, "line is not UTF-8 text")
     ]
+
+
+@pytest.mark.parametrize("name", ["12345678-export.jsonl", "2024-02-30-people.jsonl"])
+def test_digits_that_are_no_date_fall_back_to_the_file_time(tmp_path: Path, name: str) -> None:
+    import os
+    from datetime import UTC, datetime
+
+    from ingestion.landing import pulled_at_for
+
+    path = tmp_path / name
+    path.write_text("{}\n")
+    os.utime(path, (1_750_000_000, 1_750_000_000))
+    assert pulled_at_for(path) == datetime.fromtimestamp(1_750_000_000, tz=UTC)

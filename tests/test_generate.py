@@ -6,7 +6,7 @@ import json
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,7 @@ def read_landing(root: Path, summary: GenerateSummary) -> Landing:
 def pull_time(name: str) -> datetime:
     match = FILE_NAME.match(name)
     assert match, name
-    return datetime.strptime(match.group(1), "%Y-%m-%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(match.group(1), "%Y-%m-%dT%H%M%SZ").replace(tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -368,7 +368,7 @@ def test_file_names_are_pull_times_and_the_repull_is_later(landing: Landing) -> 
 
 
 def test_no_bad_records_and_custom_start(tmp_path: Path) -> None:
-    start = datetime(2024, 6, 3, 14, 30, 5, tzinfo=timezone.utc)
+    start = datetime(2024, 6, 3, 14, 30, 5, tzinfo=UTC)
     summary = generate_landing(tmp_path, 120, seed=3, start=start, bad_records=False)
     landing = read_landing(tmp_path, summary)
     assert not landing.bad and summary.bad_lines_total == 0

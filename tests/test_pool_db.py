@@ -18,10 +18,12 @@ from cis.generate import generate_landing
 from cis.jobs.allocate import allocate, convert_assignment
 from cis.jobs.clients_sync import sync_clients
 from cis.jobs.forget import forget_person
+from cis.jobs.frames import read_assignments
 from cis.jobs.gaps import completeness
 from cis.jobs.ingest import ingest_landing
 from cis.jobs.summary import pool_figures
 from cis.jobs.validate import validate_assigned
+from cis.privacy import identity_keys
 from cis.transform import run_dbt
 from tests.pg import embedded_server, fresh_database, query
 
@@ -225,6 +227,17 @@ def test_row_level_security_per_client(pool: dict) -> None:
         (str(northwind.client_id),),
     )[0][0]
     assert visible_leads == held > 0
+    history_visible = query(as_northwind, "select count(*) from pool.dim_lead_attribute_history")
+    history_held = query(
+        target,
+        "select count(*) from pool.dim_lead_attribute_history h where exists (select 1 from "
+        "cis.lead_assignments a join pool.dim_lead_aliases al on a.lead_id = al.alias_lead_id "
+        "where al.lead_id = h.lead_id and a.client_id = %s "
+        "and a.assignment_status in ('active', 'converted'))",
+        (str(northwind.client_id),),
+    )
+    history_all = query(target, "select count(*) from pool.dim_lead_attribute_history")
+    assert history_visible == history_held and 0 < history_held[0][0] < history_all[0][0]
     # The denied case: the transformer sees every client's rows, a client cannot write.
     everyone = query(
         transformer_target(target),
@@ -515,3 +528,107 @@ def test_contact_events_by_lead_or_by_email_set_pool_status(pool: dict) -> None:
         )
     )
     assert statuses == {by_email: "unsubscribed", by_id: "do_not_contact"}
+
+
+def _contract_person(index: int, **changes: object) -> dict:
+    lines = (ROOT / "tests" / "fixtures" / "apollo_people_contract.jsonl").read_text().splitlines()
+    return {**json.loads(lines[index]), **changes}
+
+
+def _pull(pool: dict, name: str, people: list[dict]) -> None:
+    """Ingest one extra landing file (``name`` starts with its pull time)."""
+    folder = pool["work"] / name
+    (folder / "apollo" / "people").mkdir(parents=True)
+    (folder / "apollo" / "people" / f"{name}.jsonl").write_text(
+        "".join(json.dumps(person) + "\n" for person in people)
+    )
+    ingest_landing(pool["target"], folder, pipelines_dir=pool["work"] / "dlt")
+
+
+def test_deletion_request_follows_every_linked_record(pool: dict) -> None:
+    target = pool["target"]
+    x = _contract_person(
+        0,
+        id="d1" * 12,
+        email="x.person@forgetme.example",
+        linkedin_url="http://www.linkedin.com/in/Forget-Me",
+    )
+    y = _contract_person(
+        1,
+        id="d2" * 12,
+        email="y.person@forgetme.example",
+        linkedin_url="https://linkedin.com/in/forget-me/",
+    )
+    _pull(pool, "2026-02-01T090000Z-linked", [x, y])
+    build(target, pool["work"])
+    assert query(
+        target,
+        "select count(*) from pool.dim_leads where %s = any(apollo_person_ids) "
+        "and %s = any(apollo_person_ids)",
+        (x["id"], y["id"]),
+    ) == [(1,)]
+
+    outcome = forget_person(target, email=x["email"])
+
+    assert outcome.apollo_ids == 2
+    assert query(
+        target,
+        "select count(*) from raw_apollo.people where id in (%s, %s) and "
+        "(email is not null or linkedin_url is not null or first_name is not null)",
+        (x["id"], y["id"]),
+    ) == [(0,)]
+    y_email_key = identity_keys(email=y["email"])["email"]
+    assert query(
+        target, "select count(*) from cis.suppression_keys where key_hash = %s", (y_email_key,)
+    ) == [(1,)]
+    # Out of the pool at once, before any rebuild.
+    assert query(
+        target,
+        "select pool_status, email, first_name from pool.dim_leads "
+        "where %s = any(apollo_person_ids)",
+        (y["id"],),
+    ) == [("do_not_contact", None, None)]
+
+
+def test_a_merge_keeps_the_assignment_recorded_under_the_old_lead_id(pool: dict) -> None:
+    target = pool["target"]
+    northwind = next(c for c in pool["clients"] if c.slug == "northwind")
+    first = _contract_person(2, id="e1" * 12, email="first.seen@merge.example", linkedin_url=None)
+    later = _contract_person(3, id="e0" * 12, email="later.seen@merge.example", linkedin_url=None)
+    _pull(pool, "2026-03-01T090000Z-first", [first])
+    _pull(pool, "2026-03-02T090000Z-later", [later])
+    build(target, pool["work"])
+    held_id = query(
+        target,
+        "select lead_id::text from pool.dim_leads where %s = any(apollo_person_ids)",
+        (later["id"],),
+    )[0][0]
+    with cursor(target) as cur:
+        cur.execute(
+            "insert into cis.lead_assignments (lead_id, client_id, assigned_by) "
+            "values (%s, %s, 'test')",
+            (held_id, str(northwind.client_id)),
+        )
+    # The later record turns out to share the first one's address: one person, two ids.
+    _pull(pool, "2026-03-03T090000Z-merge", [{**later, "email": first["email"]}])
+    build(target, pool["work"])
+
+    merged = query(
+        target,
+        "select lead_id::text, pool_status, assigned_client_id::text "
+        "from pool.dim_leads where %s = any(apollo_person_ids)",
+        (later["id"],),
+    )
+    assert len(merged) == 1
+    merged_id, status, holder = merged[0]
+    assert merged_id != held_id  # named after the first-seen record
+    assert (status, holder) == ("assigned", str(northwind.client_id))
+    assert query(
+        target,
+        "select current_lead_id::text from pool.fct_lead_assignments where lead_id = %s",
+        (held_id,),
+    ) == [(merged_id,)]
+    assignments = read_assignments(target)
+    assert merged_id in set(assignments["lead_id"])
+    outcome = allocate(target, pool["clients"])
+    assert merged_id not in {a.lead_id for a in outcome.plan.assign}

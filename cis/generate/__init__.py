@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,7 +31,7 @@ __all__ = [
     "pull_file_name",
 ]
 
-DEFAULT_START = datetime(2025, 1, 6, 9, 0, 0, tzinfo=timezone.utc)
+DEFAULT_START = datetime(2025, 1, 6, 9, 0, 0, tzinfo=UTC)
 PEOPLE_DIR = Path("apollo") / "people"
 REPULL_AFTER = timedelta(days=30)
 BAD_KINDS = ("not_json", "not_object", "invalid_email", "unknown_seniority", "missing_id")
@@ -119,7 +119,7 @@ def pull_file_name(pulled_at: datetime, number: int, suffix: str = "") -> str:
 
 def parse_pull_time(name: str) -> datetime:
     """The pull time a file name starts with (inverse of :func:`pull_file_name`)."""
-    return datetime.strptime(name[:18], "%Y-%m-%dT%H%M%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(name[:18], "%Y-%m-%dT%H%M%SZ").replace(tzinfo=UTC)
 
 
 class _Counts:
@@ -297,8 +297,8 @@ def generate_landing(
         raise ValueError("lines_per_file must be at least 1")
     start = start or DEFAULT_START
     if start.tzinfo is None:
-        start = start.replace(tzinfo=timezone.utc)  # a naive start is read as UTC
-    start = start.astimezone(timezone.utc).replace(microsecond=0)
+        start = start.replace(tzinfo=UTC)  # a naive start is read as UTC
+    start = start.astimezone(UTC).replace(microsecond=0)
     shares = shares or Shares()
     folder = Path(out_dir) / PEOPLE_DIR
     folder.mkdir(parents=True, exist_ok=True)

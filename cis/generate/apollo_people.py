@@ -18,7 +18,7 @@ import random
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from cis.generate.distributions import (
@@ -408,9 +408,7 @@ class Universe:
         founded = 2024 - min(120, int(lognormal(rng, 2.6, 0.7)))
         profile = OrgProfile(
             index=j,
-            id=self.object_id(
-                SPACE_ORG, j, datetime(max(founded, 2010), 3, 1, tzinfo=timezone.utc)
-            ),
+            id=self.object_id(SPACE_ORG, j, datetime(max(founded, 2010), 3, 1, tzinfo=UTC)),
             name=name,
             domain=f"{stem}.{tld}",
             linkedin_slug=slug if cycle == 0 else f"{slug}-{cycle}",
@@ -584,7 +582,7 @@ class Universe:
             stage = FUNDING_STAGES.pick(rng)
             low, high = FUNDING_AMOUNTS[stage]
             amount = int(round_sig((low + (high - low) * rng.random()) * 1e6, 2))
-            when = datetime(year, randint(rng, 1, 12), 1, tzinfo=timezone.utc)
+            when = datetime(year, randint(rng, 1, 12), 1, tzinfo=UTC)
             event = {
                 "id": self.object_id(SPACE_FUNDING, p.index * HISTORY_SLOTS + e, when),
                 "date": when.strftime("%Y-%m-%dT00:00:00.000+00:00"),

@@ -17,17 +17,21 @@ from pool.dim_leads as l
 left join pool.dim_organizations as o on l.organization_id = o.organization_id
 """
 
+# Assignments and events may name a lead id that gave way when identity resolution merged two
+# leads; pool.dim_lead_aliases maps every such id to the lead's current one.
 ASSIGNMENTS_QUERY = """
-select assignment_id::text as assignment_id, lead_id::text as lead_id,
-    client_id::text as client_id, assignment_status, assigned_at, released_at, release_reason,
-    converted_at
-from cis.lead_assignments
+select a.assignment_id::text as assignment_id, coalesce(al.lead_id, a.lead_id)::text as lead_id,
+    a.client_id::text as client_id, a.assignment_status, a.assigned_at, a.released_at,
+    a.release_reason, a.converted_at
+from cis.lead_assignments as a
+left join pool.dim_lead_aliases as al on a.lead_id = al.alias_lead_id
 """
 
 EVENTS_QUERY = """
-select coalesce(e.lead_id, l.lead_id)::text as lead_id, e.client_id::text as client_id,
-    e.channel, e.event_type, e.occurred_at
+select coalesce(al.lead_id, e.lead_id, l.lead_id)::text as lead_id,
+    e.client_id::text as client_id, e.channel, e.event_type, e.occurred_at
 from cis.contact_events as e
+left join pool.dim_lead_aliases as al on e.lead_id = al.alias_lead_id
 left join pool.dim_leads as l on e.lead_id is null and lower(e.email) = l.email
 """
 
@@ -44,6 +48,16 @@ def read_frame(target: Target, query: str, params: tuple = ()) -> pd.DataFrame:
         return _fetch_frame(conn, query, params)
     finally:
         conn.close()
+
+
+def current_lead_id(target: Target, lead_id: str) -> str:
+    """The current id of a lead given any id it was ever recorded under."""
+    found = read_frame(
+        target,
+        "select lead_id::text from pool.dim_lead_aliases where alias_lead_id::text = %s",
+        (lead_id,),
+    )
+    return found.iloc[0, 0] if not found.empty else lead_id
 
 
 def read_leads(target: Target) -> pd.DataFrame:

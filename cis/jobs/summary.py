@@ -76,17 +76,16 @@ def pool_figures(target: Target, fields_seen: set[str] | None = None) -> PoolFig
             "group by 1 order by 1"
         )
         by_client = dict(cur.fetchall())
+        # Per person, not per recorded id: a merge can make two ids one lead (dim_lead_aliases).
         cur.execute(
             "select count(*) filter (where holders > 1), count(*) from ("
-            " select lead_id, count(distinct client_id) as holders from cis.lead_assignments"
-            " where assignment_status in ('active', 'converted') group by lead_id) t"
+            " select coalesce(al.lead_id, a.lead_id), count(distinct a.client_id) as holders"
+            " from cis.lead_assignments a"
+            " left join pool.dim_lead_aliases al on a.lead_id = al.alias_lead_id"
+            " where a.assignment_status in ('active', 'converted') group by 1) t"
         )
         collisions, held = cur.fetchone()
-        cur.execute(
-            "select count(*) from pool.dim_leads l where l.pool_status = 'available' and not "
-            "exists (select 1 from cis.lead_assignments a where a.lead_id = l.lead_id "
-            "and a.assignment_status in ('active', 'converted'))"
-        )
+        cur.execute("select count(*) from pool.dim_leads where pool_status = 'available'")
         available = cur.fetchone()[0]
     stored, missing = stored_fields(target, fields_seen or set())
     return PoolFigures(

@@ -11,7 +11,7 @@ from psycopg2.extras import execute_values
 
 from cis.clients import Client
 from cis.db import Target, connect
-from cis.jobs.frames import read_assignments, read_events, read_leads
+from cis.jobs.frames import current_lead_id, read_assignments, read_events, read_leads
 from cis.pool.validation import (
     ValidationResult,
     ValidationSettings,
@@ -38,6 +38,7 @@ def validate_one(
     now: datetime | None = None,
 ) -> ValidationResult:
     leads = read_leads(target)
+    lead_id = current_lead_id(target, lead_id)
     match = leads[leads["lead_id"] == lead_id]
     if match.empty:
         raise LookupError(f"no lead {lead_id} in pool.dim_leads")

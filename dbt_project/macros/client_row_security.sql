@@ -12,3 +12,19 @@
     drop policy if exists cis_owner_all on {{ this }};
     create policy cis_owner_all on {{ this }} for all to current_user using (true) with check (true)
 {%- endmacro %}
+
+{#-
+    Row-level security for tables keyed by lead: a client role sees the leads it holds (an
+    active or converted assignment, recorded against the lead's current id or any alias).
+    The model must depend on dim_lead_aliases (ref it, or a `-- depends_on:` comment).
+-#}
+{% macro lead_row_security() -%}
+    {{ client_row_security(using=(
+        "exists (select 1 from cis.lead_assignments as held"
+        ~ " inner join " ~ this.schema ~ ".dim_lead_aliases as alias"
+        ~ " on held.lead_id = alias.alias_lead_id"
+        ~ " where alias.lead_id = " ~ this.identifier ~ ".lead_id"
+        ~ " and held.client_id = cis.current_client_id()"
+        ~ " and held.assignment_status in ('active', 'converted'))"
+    )) }}
+{%- endmacro %}

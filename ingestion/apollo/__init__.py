@@ -62,7 +62,7 @@ def _has_value(value: object) -> bool:
 def _envelope(
     payload: dict,
     meta: PullMeta,
-    suppressed: Collection[str],
+    suppressed: frozenset[str],
     counts: LoadCounts,
     kind: str = "person",
 ) -> dict:
@@ -74,7 +74,7 @@ def _envelope(
         counts.rejected += 1
         counts.rejections.append(rejection)
         return {"rejection": rejection}
-    if suppressed and suppression_hashes(payload) & set(suppressed):
+    if suppressed and suppression_hashes(payload) & suppressed:
         # A deletion request covers this person: keep the fact, not the personal data.
         counts.suppressed += 1
         rejection = Rejection(
@@ -166,6 +166,7 @@ def apollo_landing_source(
 ) -> Sequence[DltResource]:
     """Load ``apollo/people/*.jsonl`` from a landing folder (one person object per line)."""
     root = Path(landing_dir)
+    suppressed = frozenset(suppressed)
     tally = counts if counts is not None else LoadCounts()
 
     @dlt.resource(name="apollo_person_payloads", selected=False)
@@ -218,6 +219,7 @@ def apollo_source(
     tally = counts if counts is not None else LoadCounts()
     run_stats = stats if stats is not None else helpers.ApolloStats()
     known = set(known_person_ids)
+    suppressed = frozenset(suppressed)
 
     def client() -> helpers.ApolloClient:
         return helpers.ApolloClient(api_key, base_url, stats=run_stats, sleep=sleep)
@@ -235,10 +237,13 @@ def apollo_source(
                 continue
             for _slice, page in sliced_search(api, icp_query(customer.icp)):
                 searched_at = datetime.now(tz=UTC)
+                found = [p for p in page.get("people") or [] if isinstance(p, dict) and p.get("id")]
+                # Deletion requests: such people are neither stored nor enriched (only counted).
+                kept = [p for p in found if not (suppressed and suppression_hashes(p) & suppressed)]
+                tally.suppressed += len(found) - len(kept)
                 rows = [
                     {**person, "client_slug": customer.slug, "searched_at": searched_at}
-                    for person in page.get("people") or []
-                    if isinstance(person, dict) and person.get("id")
+                    for person in kept
                 ]
                 run_stats.people_found += len(rows)
                 if rows:

@@ -119,7 +119,11 @@ class ApolloClient:
                 response = self._session.post(
                     url, json=dict(body), timeout=settings.REQUEST_TIMEOUT_SECONDS
                 )
-            except requests.ConnectionError as exc:
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+            ) as exc:
                 if attempt == self._max_retries:
                     raise ApolloError(f"cannot reach Apollo at {url}: {exc}") from exc
                 self._backoff(attempt)

@@ -4,11 +4,13 @@
     valid_from <= touched_at < coalesce(valid_to, 'infinity') to use the attributes a lead had
     when it was contacted, not today's.
 -#}
+-- depends_on: {{ ref('dim_lead_aliases') }}
 {{ config(
     indexes=[
         {'columns': ['lead_id', 'valid_from']},
         {'columns': ['organization_id']},
-    ]
+    ],
+    post_hook=["{{ lead_row_security() }}"]
 ) }}
 
 with

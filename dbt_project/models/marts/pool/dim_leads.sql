@@ -8,9 +8,7 @@
         {'columns': ['assigned_client_id']},
         {'columns': ['seniority', 'department']},
     ],
-    post_hook=[
-        "{{ client_row_security(using=\"exists (select 1 from cis.lead_assignments as held where held.lead_id = dim_leads.lead_id and held.client_id = cis.current_client_id() and held.assignment_status in ('active', 'converted'))\") }}"
-    ]
+    post_hook=["{{ lead_row_security() }}"]
 ) }}
 
 with
@@ -39,6 +37,10 @@ assignments as (
     select * from {{ ref('stg_cis__lead_assignments') }}
 ),
 
+aliases as (
+    select * from {{ ref('dim_lead_aliases') }}
+),
+
 contact_events as (
     select * from {{ ref('stg_cis__contact_events') }}
 ),
@@ -47,13 +49,28 @@ suppression_keys as (
     select * from {{ ref('stg_cis__suppression_keys') }}
 ),
 
+held_assignments as (
+    -- Assignments may name a lead id that gave way in a merge: read them through the aliases.
+    select
+        aliases.lead_id,
+        assignments.client_id,
+        assignments.assignment_status,
+        row_number() over (
+            partition by aliases.lead_id
+            order by assignments.assignment_status = 'converted' desc, assignments.assigned_at
+        ) as holder_rank
+    from assignments
+    inner join aliases on assignments.lead_id = aliases.alias_lead_id
+    where assignments.assignment_status in ('active', 'converted')
+),
+
 holders as (
     select
         lead_id,
         client_id,
         assignment_status
-    from assignments
-    where assignment_status in ('active', 'converted')
+    from held_assignments
+    where holder_rank = 1
 ),
 
 suppression_by_lead as (
@@ -78,10 +95,10 @@ events_by_lead as (
         bool_or(event_type = 'bounce') as has_bounced
     from (
         select
-            contact_events.lead_id,
+            aliases.lead_id,
             contact_events.event_type
         from contact_events
-        where contact_events.lead_id is not null
+        inner join aliases on contact_events.lead_id = aliases.alias_lead_id
         union all
         select
             leads.lead_id,

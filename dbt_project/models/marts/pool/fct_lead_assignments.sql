@@ -17,10 +17,15 @@ clients as (
     select * from {{ ref('dim_clients') }}
 ),
 
+aliases as (
+    select * from {{ ref('dim_lead_aliases') }}
+),
+
 final as (
     select
         assignments.assignment_id,
         assignments.lead_id,
+        aliases.lead_id as current_lead_id,
         assignments.client_id,
         clients.client_slug,
         assignments.assignment_status,
@@ -34,6 +39,7 @@ final as (
         assignments.allocation_run_id
     from assignments
     inner join clients on assignments.client_id = clients.client_id
+    left join aliases on assignments.lead_id = aliases.alias_lead_id
 )
 
 select * from final
