@@ -172,7 +172,8 @@ def ingest_apollo(
         console.print(
             f"search pages {stats.search_pages}, slices {stats.search_slices}, people found "
             f"{stats.people_found}, enriched {stats.enriched}, enrichments avoided "
-            f"{stats.enrichments_avoided}, retries {stats.retries}"
+            f"{stats.enrichments_avoided}, organizations enriched {stats.organizations_enriched}, "
+            f"retries {stats.retries}"
         )
 
 

@@ -9,7 +9,11 @@ Endpoints (both ``POST``, JSON bodies, ``x-api-key`` header):
   ``organization_num_employees_ranges`` (``"min,max"``), ``person_locations`` (country, state
   or city), ``person_seniorities``; titles and keywords are accepted and ignored.
 - ``/api/v1/people/bulk_match``: ``{"details": [{"id": ...}]}`` (1 to 10 details) returns
-  ``{"status": "success", "matches": [person objects or null]}``.
+  ``{"status": "success", "matches": [person objects or null]}``. With ``thin_organizations``
+  a match carries only ``organization{id, name, primary_domain}``, or no organization at all
+  for the ids in ``no_organization``.
+- ``/api/v1/organizations/bulk_enrich``: ``{"domains": [...]}`` (1 to 10) returns
+  ``{"status": "success", "organizations": [the full organization of each known domain]}``.
 
 Every response carries ``x-minute-requests-left``, ``x-hourly-requests-left`` and
 ``x-daily-requests-left``. Faults are scripted with :meth:`FakeApollo.fail`; a daily quota with
@@ -31,6 +35,7 @@ from typing import Any
 
 SEARCH_PATH = "/api/v1/mixed_people/api_search"
 BULK_MATCH_PATH = "/api/v1/people/bulk_match"
+ORGANIZATION_BULK_ENRICH_PATH = "/api/v1/organizations/bulk_enrich"
 CONTRACT_PEOPLE = Path(__file__).parent / "fixtures" / "apollo_people_contract.jsonl"
 
 # One organization size per Apollo employee band (1-10, 11-20, ..., 10001+).
@@ -232,6 +237,8 @@ class FakeApollo:
         # When set, every page holds this many rows whatever per_page says (cheap long searches).
         self.rows_per_page: int | None = None
         self.max_page = 500
+        self.thin_organizations = False
+        self.no_organization: set[str] = set()
         self.faults: list[Fault] = []
         self.requests: list[Recorded] = []
         self.violations: list[str] = []
@@ -376,6 +383,8 @@ class FakeApollo:
             return self._search(body)
         if path == BULK_MATCH_PATH:
             return self._bulk_match(body)
+        if path == ORGANIZATION_BULK_ENRICH_PATH:
+            return self._bulk_enrich_organizations(body)
         return 404, {"error": f"no route {path}"}
 
     def _fault_answer(self, fault: Fault, path: str) -> tuple[int, dict]:
@@ -430,6 +439,34 @@ class FakeApollo:
             }
         return 200, {"total_entries": total, "people": [thin_row(p) for p in rows]}
 
+    def _thin(self, person: dict) -> dict:
+        if person["id"] in self.no_organization:
+            person.pop("organization", None)
+        elif isinstance(person.get("organization"), dict):
+            person["organization"] = _thin_org(person["organization"])
+        return person
+
+    def organization_domains_asked(self) -> list[str]:
+        return [d for r in self.calls(ORGANIZATION_BULK_ENRICH_PATH) for d in r.body["domains"]]
+
+    def _bulk_enrich_organizations(self, body: dict) -> tuple[int, dict]:
+        domains = body.get("domains")
+        if not isinstance(domains, list) or not 1 <= len(domains) <= 10:
+            self.violations.append(f"bulk_enrich: {domains!r} is not 1 to 10 domains")
+            return 422, {"error": "domains must hold 1 to 10 domains"}
+        by_domain = {
+            p["organization"]["primary_domain"]: p["organization"]
+            for p in self.people
+            if isinstance(p.get("organization"), dict) and p["organization"].get("primary_domain")
+        }
+        found = [copy.deepcopy(by_domain[d]) for d in domains if d in by_domain]
+        return 200, {
+            "status": "success",
+            "total_requested_domains": len(domains),
+            "unique_enriched_records": len(found),
+            "organizations": found,
+        }
+
     def _bulk_match(self, body: dict) -> tuple[int, dict]:
         details = body.get("details")
         if not isinstance(details, list) or not details:
@@ -442,6 +479,8 @@ class FakeApollo:
         found = [
             copy.deepcopy(by_id.get(d.get("id"))) if isinstance(d, dict) else None for d in details
         ]
+        if self.thin_organizations:
+            found = [self._thin(m) if m is not None else None for m in found]
         hits = sum(1 for m in found if m is not None)
         return 200, {
             "status": "success",
@@ -453,6 +492,10 @@ class FakeApollo:
             "credits_consumed": hits,
             "matches": found,
         }
+
+
+def _thin_org(organization: dict) -> dict:
+    return {k: organization.get(k) for k in ("id", "name", "primary_domain")}
 
 
 def _handler(apollo: FakeApollo) -> type[BaseHTTPRequestHandler]:
@@ -481,6 +524,7 @@ def _handler(apollo: FakeApollo) -> type[BaseHTTPRequestHandler]:
 
 __all__ = [
     "BULK_MATCH_PATH",
+    "ORGANIZATION_BULK_ENRICH_PATH",
     "SEARCH_PATH",
     "FakeApollo",
     "Fault",

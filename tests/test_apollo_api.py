@@ -20,6 +20,7 @@ from ingestion.pipeline import run_source
 from tests.apollo_server import (
     BULK_MATCH_PATH,
     ORG_SIZES,
+    ORGANIZATION_BULK_ENRICH_PATH,
     SEARCH_PATH,
     FakeApollo,
     make_people,
@@ -123,6 +124,38 @@ def assert_nothing_written(target: Target) -> None:
 
 
 # ---- the normal run ------------------------------------------------------------------------------
+
+
+def test_organizations_the_enrichment_lacks_are_enriched_by_domain(
+    apollo: FakeApollo, target: Target, tmp_path: Path
+) -> None:
+    apollo.thin_organizations = True
+    apollo.no_organization = {person_id(30)}  # found through the work-email domain instead
+    run = run_apollo(apollo, target, tmp_path, clients=[ACME])
+
+    expected = {
+        apollo.person(pid)["organization"]["primary_domain"] for pid in apollo.enriched_ids()
+    }
+    asked = apollo.organization_domains_asked()
+    assert sorted(asked) == sorted(expected)  # each domain once per run, not once per person
+    assert max(len(r.body["domains"]) for r in apollo.calls(ORGANIZATION_BULK_ENRICH_PATH)) <= 10
+    assert apollo.violations == []
+    assert run.stats.organizations_enriched == len(expected)
+    assert query(
+        target,
+        f"select count(*) from {DATASET}.organizations where estimated_num_employees is null "
+        "or industry is null",
+    ) == [(0,)]
+    assert query(
+        target, f"select organization_id from {DATASET}.people where id = %s", (person_id(30),)
+    ) == [(apollo.person(person_id(30))["organization"]["id"],)]
+
+
+def test_complete_organizations_cost_no_extra_calls(
+    apollo: FakeApollo, target: Target, tmp_path: Path
+) -> None:
+    run_apollo(apollo, target, tmp_path, clients=[ACME])
+    assert apollo.calls(ORGANIZATION_BULK_ENRICH_PATH) == []
 
 
 def test_people_suppressed_by_apollo_id_are_neither_stored_nor_enriched(

@@ -26,7 +26,14 @@ from dlt.sources import DltResource
 from cis.clients import Client
 from ingestion.apollo import helpers, settings
 from ingestion.apollo.queries import icp_query, sliced_search
-from ingestion.apollo.records import PullMeta, person_problems, split_person, suppression_hashes
+from ingestion.apollo.records import (
+    PullMeta,
+    organization_lookup_domain,
+    person_problems,
+    split_person,
+    suppression_hashes,
+    with_organization,
+)
 from ingestion.landing import LandingLine, landing_files, pulled_at_for, read_jsonl
 from ingestion.quarantine import Rejection
 
@@ -90,6 +97,30 @@ def _envelope(
     counts.see(payload)
     person, organization, history = split_person(payload, meta)
     return {"person": person, "organization": organization, "history": history}
+
+
+def _fill_organizations(
+    api: helpers.ApolloClient, people: list[dict], seen: dict[str, dict | None]
+) -> list[dict]:
+    """Enrich, by domain and 10 at a time, the organizations the people came without.
+
+    Each domain is asked once per run (``seen`` remembers answers, misses included).
+    """
+    domains = {d for d in map(organization_lookup_domain, people) if d and d not in seen}
+    ordered = sorted(domains)
+    for start in range(0, len(ordered), settings.ORGANIZATION_BULK_SIZE):
+        asked = ordered[start : start + settings.ORGANIZATION_BULK_SIZE]
+        seen.update(dict.fromkeys(asked))
+        for organization in helpers.bulk_enrich_organizations(api, asked):
+            domain = str(organization.get("primary_domain") or "").lower()
+            if domain in seen:
+                seen[domain] = organization
+    filled = []
+    for person in people:
+        domain = organization_lookup_domain(person)
+        organization = seen.get(domain) if domain else None
+        filled.append(with_organization(person, organization) if organization else person)
+    return filled
 
 
 def batches(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -203,6 +234,7 @@ def apollo_source(
     counts: LoadCounts | None = None,
     stats: helpers.ApolloStats | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    enrich_organizations: bool = True,
 ) -> Sequence[DltResource]:
     """Search Apollo with each active client's ICP and enrich the people not yet in the pool.
 
@@ -220,6 +252,7 @@ def apollo_source(
     run_stats = stats if stats is not None else helpers.ApolloStats()
     known = set(known_person_ids)
     suppressed = frozenset(suppressed)
+    organizations_seen: dict[str, dict | None] = {}  # domain -> enriched organization (or none)
 
     def client() -> helpers.ApolloClient:
         return helpers.ApolloClient(api_key, base_url, stats=run_stats, sleep=sleep)
@@ -268,9 +301,11 @@ def apollo_source(
             run_stats.enrichments_requested += len(batch)
             matched_at = datetime.now(tz=UTC)
             meta = PullMeta(pull_id, matched_at, "api")
+            people = helpers.bulk_match(api, batch)
+            if enrich_organizations:
+                people = _fill_organizations(api, people, organizations_seen)
             if found := [
-                _envelope(person, meta, suppressed, tally, "apollo_person")
-                for person in helpers.bulk_match(api, batch)
+                _envelope(person, meta, suppressed, tally, "apollo_person") for person in people
             ]:
                 yield found
 

@@ -43,6 +43,7 @@ class ApolloStats:
     enrichments_requested: int = 0
     enrichments_avoided: int = 0
     enriched: int = 0
+    organizations_enriched: int = 0
     not_matched: int = 0
     rate_limits_left: dict[str, int] = field(default_factory=dict)
 
@@ -248,3 +249,11 @@ def bulk_match(client: ApolloClient, person_ids: list[str]) -> list[dict[str, An
     client.stats.enriched += len(matches)
     client.stats.not_matched += len(person_ids) - len(matches)
     return matches
+
+
+def bulk_enrich_organizations(client: ApolloClient, domains: list[str]) -> list[dict[str, Any]]:
+    """Enrich up to 10 organizations by domain; return the organization objects found."""
+    data = client.post(settings.ORGANIZATION_BULK_ENRICH_PATH, {"domains": domains})
+    found = [o for o in (data.get("organizations") or []) if isinstance(o, dict)]
+    client.stats.organizations_enriched += len(found)
+    return found

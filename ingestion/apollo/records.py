@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from ingestion.apollo.settings import EMAIL_STATUSES, SENIORITIES
+from ingestion.apollo.settings import EMAIL_STATUSES, FREE_MAIL_DOMAINS, SENIORITIES
 
 EMAIL_PATTERN = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+\.[A-Za-z]{2,}$")
 
@@ -102,3 +102,33 @@ def split_person(payload: dict, meta: PullMeta) -> tuple[dict, dict | None, list
         row.update(meta.columns(digest))
         history_rows.append(row)
     return person, org_row, history_rows
+
+
+def organization_lookup_domain(payload: dict) -> str | None:
+    """The domain to enrich the person's organization by, when the payload lacks its firmographics.
+
+    An organization object without both ``estimated_num_employees`` and ``industry`` (or none at
+    all) is looked up by its ``primary_domain``, else by the person's work-email domain.
+    """
+    organization = payload.get("organization")
+    if not isinstance(organization, dict):
+        organization = {}
+    if organization.get("estimated_num_employees") is not None and organization.get("industry"):
+        return None
+    domain = organization.get("primary_domain")
+    if not domain and isinstance(payload.get("email"), str) and "@" in payload["email"]:
+        domain = payload["email"].rsplit("@", 1)[1]
+        if domain.lower() in FREE_MAIL_DOMAINS:
+            return None
+    return domain.strip().lower() if isinstance(domain, str) and domain.strip() else None
+
+
+def with_organization(payload: dict, organization: dict) -> dict:
+    """The payload with an enriched organization; what the payload already had stays underneath."""
+    embedded = payload.get("organization") if isinstance(payload.get("organization"), dict) else {}
+    merged = {**embedded, **organization}
+    return {
+        **payload,
+        "organization": merged,
+        "organization_id": payload.get("organization_id") or merged.get("id"),
+    }

@@ -5,10 +5,32 @@ from __future__ import annotations
 DEFAULT_BASE_URL = "https://api.apollo.io"
 SEARCH_PATH = "/api/v1/mixed_people/api_search"
 BULK_MATCH_PATH = "/api/v1/people/bulk_match"
+ORGANIZATION_BULK_ENRICH_PATH = "/api/v1/organizations/bulk_enrich"
 
 PER_PAGE = 100
 MAX_PAGES = 500  # Apollo serves at most 500 pages of 100 for one search
 BULK_MATCH_SIZE = 10  # people/bulk_match takes at most 10 details per call
+ORGANIZATION_BULK_SIZE = 10  # organizations/bulk_enrich takes at most 10 domains per call
+# Mailbox providers: an address there says nothing about the employer's domain.
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "outlook.com",
+        "hotmail.com",
+        "live.com",
+        "icloud.com",
+        "me.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "gmx.com",
+        "gmx.de",
+        "mail.com",
+        "yandex.com",
+    }
+)
 
 # Rate limits: slow down when a window has this many requests left.
 RATE_LIMIT_HEADERS = {
