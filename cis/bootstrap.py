@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
-from psycopg2 import sql
+from psycopg2 import errors, sql
 
 from cis.db import CLIENTS_GROUP_ROLE, LOADER_ROLE, TRANSFORMER_ROLE, Target, cursor
 
@@ -18,19 +20,36 @@ CLIENT_SCOPED_OPS_TABLES: dict[str, str] = {
 }
 
 
+@contextlib.contextmanager
+def _set_up_lock(target: Target) -> Iterator:
+    """A cursor holding the set-up lock: roles, grants and the ops schema change one at a time.
+
+    Every verb runs the set-up first; without the lock, concurrent verbs fail on catalog
+    updates of the same objects ("tuple concurrently updated").
+    """
+    with cursor(target) as cur:
+        cur.execute("select pg_advisory_lock(hashtext('cis.bootstrap'))")
+        try:
+            yield cur
+        finally:
+            cur.execute("select pg_advisory_unlock(hashtext('cis.bootstrap'))")
+
+
 def _ensure_role(cur, role: str, login: bool) -> None:
     cur.execute("select 1 from pg_roles where rolname = %s", (role,))
     if cur.fetchone() is None:
-        cur.execute(
-            sql.SQL("create role {} {}").format(
-                sql.Identifier(role), sql.SQL("login" if login else "nologin")
+        # Roles belong to the whole server: a set-up on another database may race this one.
+        with contextlib.suppress(errors.DuplicateObject, errors.UniqueViolation):
+            cur.execute(
+                sql.SQL("create role {} {}").format(
+                    sql.Identifier(role), sql.SQL("login" if login else "nologin")
+                )
             )
-        )
 
 
 def ensure_roles(target: Target) -> None:
     """The loader, the transformer and the group every client read role belongs to."""
-    with cursor(target) as cur:
+    with _set_up_lock(target) as cur:
         _ensure_role(cur, LOADER_ROLE, login=True)
         _ensure_role(cur, TRANSFORMER_ROLE, login=True)
         _ensure_role(cur, CLIENTS_GROUP_ROLE, login=False)
@@ -58,7 +77,7 @@ def ensure_roles(target: Target) -> None:
 
 def ensure_client_role(target: Target, role: str) -> None:
     """One login role per agency client, a member of the clients group."""
-    with cursor(target) as cur:
+    with _set_up_lock(target) as cur:
         _ensure_role(cur, role, login=True)
         cur.execute(
             sql.SQL("grant {} to {}").format(
@@ -70,15 +89,11 @@ def ensure_client_role(target: Target, role: str) -> None:
 def ensure_ops_schema(target: Target) -> None:
     """Create the ``cis`` schema and its tables, grants and row-level security."""
     ddl = (Path(__file__).parent / "sql" / "ops_schema.sql").read_text()
-    with cursor(target) as cur:
-        cur.execute("select pg_advisory_lock(hashtext('cis.bootstrap'))")
-        try:
-            cur.execute(ddl)
-            _grant_ops(cur)
-            for table, predicate in CLIENT_SCOPED_OPS_TABLES.items():
-                enable_client_rls(cur, "cis", table, predicate)
-        finally:
-            cur.execute("select pg_advisory_unlock(hashtext('cis.bootstrap'))")
+    with _set_up_lock(target) as cur:
+        cur.execute(ddl)
+        _grant_ops(cur)
+        for table, predicate in CLIENT_SCOPED_OPS_TABLES.items():
+            enable_client_rls(cur, "cis", table, predicate)
 
 
 def _grant_ops(cur) -> None:

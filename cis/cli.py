@@ -7,10 +7,11 @@ import shlex
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from cis import db
@@ -47,7 +48,7 @@ def _clients(path: Path) -> list[Client]:
     try:
         return load_clients(path)
     except ClientConfigError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -55,7 +56,7 @@ def _settings(path: Path) -> PoolSettings:
     try:
         return load_pool_settings(path)
     except PoolSettingsError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
 
 
@@ -73,7 +74,7 @@ def db_start() -> None:
     if os.environ.get(db.DATABASE_URL_ENV):
         console.print(f"{db.DATABASE_URL_ENV} is set: using that server, nothing to start.")
     target = _admin()
-    console.print(f"database ready: {target.url}")
+    console.print(f"database ready: {target.display_url}")
 
 
 @db_app.command("stop")
@@ -87,7 +88,7 @@ def db_status() -> None:
     """Report the embedded server (or the configured URL)."""
     url = os.environ.get(db.DATABASE_URL_ENV)
     if url:
-        console.print(f"using {db.DATABASE_URL_ENV}: {db.parse_url(url).url}")
+        console.print(f"using {db.DATABASE_URL_ENV}: {db.parse_url(url).display_url}")
         return
     for key, value in db.embedded_status().items():
         console.print(f"{key:12} {value}")
@@ -96,8 +97,11 @@ def db_status() -> None:
 @db_app.command("env")
 def db_env() -> None:
     """Print `export` lines for plain dbt, psql and dlt: eval "$(cis db env)"."""
-    for key, value in db.shell_env(_admin()).items():
+    admin = _admin()
+    for key, value in db.shell_env(admin).items():
         typer.echo(f"export {key}={shlex.quote(value)}")
+    if admin.password:
+        typer.echo("# passwords are not printed: set PGPASSWORD and CIS_DBT_PASSWORD yourself")
 
 
 @db_app.command("init")
@@ -126,6 +130,7 @@ def generate(
     console.print(
         f"wrote {summary.people_lines} person lines for {summary.distinct_people} people "
         f"to {out} in {time.perf_counter() - started:.1f}s (re-pulls {summary.repulls}, "
+        f"same-file repeats {summary.same_file_repeats} ({summary.older_first} older first), "
         f"second Apollo ids {summary.second_ids}, no email {summary.missing_emails}, "
         f"bad lines {sum(summary.bad_lines.values())})"
     )
@@ -144,7 +149,7 @@ def ingest_landing(
         console.print(f"[red]error:[/red] landing folder {dir} does not exist")
         raise typer.Exit(2)
     with console.status(f"loading {dir}"):
-        report = run(_admin(), dir)
+        report = run(_admin(), dir, on_wait=_say_waiting)
     _print_load(report)
 
 
@@ -159,12 +164,14 @@ def ingest_apollo(
 
     try:
         with console.status("searching and enriching on Apollo"):
-            report = ingest_apollo_api(_admin(), _clients(clients), base_url=base_url)
+            report = ingest_apollo_api(
+                _admin(), _clients(clients), base_url=base_url, on_wait=_say_waiting
+            )
     except Exception as exc:
         cause = exc
         while cause is not None and not isinstance(cause, ApolloError):
             cause = cause.__cause__ or cause.__context__
-        console.print(f"[red]error:[/red] {cause or exc}")
+        console.print(f"[red]error:[/red] {escape(str(cause or exc))}")
         raise typer.Exit(1) from exc
     _print_load(report)
     stats = report.stats
@@ -177,19 +184,25 @@ def ingest_apollo(
         )
 
 
+def _say_waiting() -> None:
+    console.print("another load into raw_apollo is running: waiting for it to finish")
+
+
 def _print_load(report) -> None:
     counts = report.counts
+    stored = "" if report.stored is None else f" ({report.stored} stored in raw_apollo.people)"
     console.print(
-        f"loaded {counts.people} people from {counts.files} files in {report.seconds:.1f}s "
-        f"({counts.people / report.seconds if report.seconds else 0:,.0f} rows/s); "
-        f"rejected {counts.rejected}, suppressed {counts.suppressed}"
+        f"loaded {counts.people} people{stored} from {counts.files} files in "
+        f"{report.seconds:.1f}s ({counts.people / report.seconds if report.seconds else 0:,.0f} "
+        f"rows/s); rejected {counts.rejected}, suppressed {counts.suppressed}",
+        markup=False,
     )
     for rejection in counts.rejections[:10]:
-        console.print(f"  [yellow]rejected[/yellow] {rejection.describe()}")
+        console.print(f"  [yellow]rejected[/yellow] {escape(rejection.describe())}")
     if len(counts.rejections) > 10:
         console.print(f"  ... and {len(counts.rejections) - 10} more: run `cis quarantine`")
-    for kind in report.unknown_kinds:
-        console.print(f"  [yellow]not loaded[/yellow] {kind}: no loader for this kind yet")
+    for entry in report.unread:
+        console.print(f"  [yellow]not loaded[/yellow] {escape(entry.path)}: {entry.reason}")
 
 
 @app.command()
@@ -198,10 +211,13 @@ def quarantine(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) -
     from cis.jobs.quarantine import quarantine_count, quarantined
 
     target = _admin()
-    table = Table("schema", "kind", "file:line", "reason")
+    table = Table("schema", "kind")
+    # Long paths and reasons wrap rather than lose their end (the line number, the value).
+    table.add_column("file:line", overflow="fold")
+    table.add_column("reason", overflow="fold")
     for record in quarantined(target, limit):
         where = f"{record.source_file or 'api'}:{record.source_line or '-'}"
-        table.add_row(record.schema, record.record_kind, where, record.reason)
+        table.add_row(record.schema, record.record_kind, escape(where), escape(record.reason))
     console.print(table)
     console.print(f"{quarantine_count(target)} rejected records in all")
 
@@ -221,7 +237,7 @@ def transform(
     try:
         run_dbt(args, db.transformer_target(target))
     except DbtFailed as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
 
@@ -294,33 +310,57 @@ def allocate(
 @app.command()
 def validate(
     client: Annotated[
-        str | None, typer.Option(help="Client slug (all active when omitted).")
+        str | None, typer.Option(help="Client slug (required with --lead; --all: every active).")
     ] = None,
-    lead: Annotated[str | None, typer.Option(help="One lead id; omit for the batch form.")] = None,
+    lead: Annotated[str | None, typer.Option(help="One lead id: the pre-send check.")] = None,
+    every: Annotated[
+        bool, typer.Option("--all", help="The batch form: every active assignment.")
+    ] = False,
     channel: Annotated[str, typer.Option(help="email, linkedin, sms or voice.")] = "email",
     clients: ClientsFile = DEFAULT_CLIENTS,
     settings: SettingsFile = DEFAULT_SETTINGS,
 ) -> None:
-    """Check leads just in time before a touch; a failure lists every rule that failed."""
-    from cis.jobs.validate import validate_assigned, validate_one
+    """Check a lead just in time before a touch (exit 0 allowed, 1 blocked, 2 usage error).
 
-    target = _admin()
+    A failure lists every rule that failed. `--all` checks every active assignment instead and
+    writes the results to cis.validation_results.
+    """
+    from cis.jobs.validate import validate_assigned, validate_one
+    from cis.pool.validation import CHANNELS
+
+    def usage(message: str) -> NoReturn:
+        console.print(f"error: {message}", markup=False, soft_wrap=True)
+        raise typer.Exit(2)
+
+    if lead is not None and every:
+        usage("give either --lead or --all, not both")
+    if lead is None and not every:
+        usage("give --lead LEAD_ID (with --client) for one lead, or --all for the batch form")
+    if lead is not None and not lead.strip():
+        usage("--lead is empty")
+    if channel not in CHANNELS:
+        usage(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+    if lead is not None and not client:
+        usage("--lead needs --client: a lead is checked for one client")
     parsed = _clients(clients)
-    thresholds = _settings(settings).validation
     chosen = (
         [c for c in parsed if c.slug == client]
         if client
         else [c for c in parsed if c.status == "active"]
     )
     if not chosen:
-        console.print(f"[red]error:[/red] no client {client!r} in {clients}")
-        raise typer.Exit(2)
-    if lead:
-        result = validate_one(target, chosen[0], lead, channel, thresholds)
+        usage(f"no client {client!r} in {clients}" if client else f"no active client in {clients}")
+    target = _admin()
+    thresholds = _settings(settings).validation
+    if lead is not None:
+        try:
+            result = validate_one(target, chosen[0], lead.strip(), channel, thresholds)
+        except LookupError as exc:
+            usage(str(exc).strip("'\""))
         verdict = "[green]ALLOWED[/green]" if result.allowed else "[red]BLOCKED[/red]"
-        console.print(f"{verdict} {lead} for {result.client_slug} on {channel}")
+        console.print(f"{verdict} {escape(lead)} for {result.client_slug} on {channel}")
         for failure in result.failures:
-            console.print(f"  - {failure.rule}: {failure.detail}")
+            console.print(f"  - {failure.rule}: {escape(failure.detail)}")
         raise typer.Exit(0 if result.allowed else 1)
     outcome = validate_assigned(target, chosen, channel, thresholds)
     _print_validation(outcome.summary)
@@ -349,7 +389,7 @@ def forget(
     try:
         outcome = forget_person(_admin(), email, linkedin_url, apollo_id)
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
     console.print(outcome)
     console.print("run `cis transform` to rebuild the marts without the person's data")
@@ -357,12 +397,32 @@ def forget(
 
 @app.command()
 def gaps() -> None:
-    """Per mart and detector field, the share of rows that have a value."""
+    """Field reach (landing values that reach a mart) and, per detector field, rows with a value."""
     _print_gaps(_admin())
 
 
-def _print_gaps(target: db.Target) -> None:
+def _print_gaps(target: db.Target, every_field: bool = True) -> None:
     from cis.jobs.gaps import completeness
+    from cis.jobs.reach import field_reach, overall_share, reach_by_entity
+
+    reach = field_reach(target)
+    if reach:
+        table = Table("entity", "field", "values", "in marts", "reach")
+        shown = reach if every_field else reach_by_entity(reach) + [r for r in reach if r.share < 1]
+        for row in shown:
+            colour = "green" if row.share >= 1 else "red"
+            table.add_row(
+                row.entity,
+                row.field,
+                str(row.values),
+                str(row.reached),
+                f"[{colour}]{row.share:.1%}[/{colour}]",
+            )
+        console.print(table)
+        console.print(
+            f"field reach: {overall_share(reach):.1%} of the landing's values (newest record of "
+            "each lead, organization and employment history) reach a mart"
+        )
 
     table = Table("mart", "field", "filled", "rows", "share")
     for gap in completeness(target):
@@ -408,7 +468,7 @@ def demo(
 
     started = _step("database")
     target = _admin()
-    console.print(target.url)
+    console.print(target.display_url)
     timings["database"] = time.perf_counter() - started
 
     started = _step("generate")
@@ -458,19 +518,34 @@ def demo(
         )
         timings["dbt rebuild"] = time.perf_counter() - started
     except DbtFailed as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
     _step("summary")
     figures = pool_figures(target, report.counts.fields_seen)
     table = Table("measure", "value")
+    counts = report.counts
+    table.add_row(
+        "person records stored / good lines read (this load)",
+        f"{report.stored or 0:,} / {counts.people:,}"
+        f" ({counts.suppressed} suppressed, {counts.rejected} rejected)",
+    )
+    table.add_row("person records in raw_apollo.people", f"{figures.person_rows:,}")
     table.add_row("pool size (leads)", f"{figures.leads:,}")
-    table.add_row("person pulls / Apollo ids", f"{figures.person_rows:,} / {figures.apollo_ids:,}")
-    table.add_row("duplicates merged (identity)", f"{figures.duplicates_merged:,}")
-    table.add_row("re-pulls kept as history", f"{figures.repulls_merged:,}")
+    table.add_row("Apollo ids", f"{figures.apollo_ids:,}")
+    table.add_row("Apollo ids merged into another lead", f"{figures.duplicates_merged:,}")
+    table.add_row("further records of an Apollo id", f"{figures.repulls_merged:,}")
+    table.add_row(
+        "attribute history versions",
+        f"{figures.history_versions:,} ({figures.leads_with_history:,} leads changed)",
+    )
     table.add_row(
         "Apollo fields stored",
         f"{figures.fields_stored}/{figures.fields_seen} ({figures.fields_stored_share:.0%})",
+    )
+    table.add_row(
+        "field reach (landing values in the marts)",
+        f"{figures.reach_reached:,}/{figures.reach_values:,} ({figures.reach_share:.1%})",
     )
     table.add_row("verified email share", f"{figures.verified_share:.1%}")
     for slug, count in figures.assignments_by_client.items():
@@ -485,11 +560,16 @@ def demo(
     console.print(table)
     if figures.missing_fields:
         console.print(f"[yellow]fields not stored:[/yellow] {', '.join(figures.missing_fields)}")
+    if figures.reach_missing:
+        console.print(
+            f"[yellow]fields short of the marts:[/yellow] {', '.join(figures.reach_missing)} "
+            "(`cis gaps` shows each)"
+        )
     for channel, summary in validations.items():
         console.rule(f"validation: {channel}")
         _print_validation(summary)
-    console.rule("data completeness")
-    _print_gaps(target)
+    console.rule("field reach and data completeness")
+    _print_gaps(target, every_field=False)
     console.print(f"done at {datetime.now(tz=UTC):%Y-%m-%d %H:%M:%S} UTC")
 
 

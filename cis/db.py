@@ -55,9 +55,17 @@ class Target:
     @property
     def url(self) -> str:
         """A libpq URL; a socket folder goes into the ``host`` query parameter."""
+        return self._url(self.password)
+
+    @property
+    def display_url(self) -> str:
+        """The URL to show a person: any password replaced by ``***``."""
+        return self._url("***" if self.password else "")
+
+    def _url(self, password: str) -> str:
         auth = quote(self.user, safe="")
-        if self.password:
-            auth += ":" + quote(self.password, safe="")
+        if password:
+            auth += ":" + (password if password == "***" else quote(password, safe=""))
         if self.host.startswith("/"):
             return f"postgresql://{auth}@/{self.dbname}?host={self.host}&port={self.port}"
         return f"postgresql://{auth}@{self.host}:{self.port}/{self.dbname}"
@@ -199,10 +207,13 @@ def dbt_env(target: Target) -> dict[str, str]:
 
 
 def shell_env(admin: Target) -> dict[str, str]:
-    """Everything plain ``dbt``, ``psql`` and dlt need, for ``cis db env``."""
+    """What plain ``dbt``, ``psql`` and dlt need, for ``cis db env``; never a password.
+
+    ``CIS_DATABASE_URL`` is not among them: exported, it would switch every later verb from
+    the embedded server's own roles to "an external URL" run as the superuser.
+    """
     loader = loader_target(admin)
     env = {
-        DATABASE_URL_ENV: admin.url,
         "PGHOST": admin.host,
         "PGPORT": str(admin.port),
         "PGUSER": admin.user,
@@ -210,9 +221,12 @@ def shell_env(admin: Target) -> dict[str, str]:
         "DESTINATION__POSTGRES__CREDENTIALS": loader.dlt_url,
         "DBT_PROFILES_DIR": str(project_root()),
     }
-    if admin.password:
-        env["PGPASSWORD"] = admin.password
     env.update(dbt_env(transformer_target(admin)))
+    # No password is printed: with an external server it stays where the user put it
+    # (CIS_DATABASE_URL, PGPASSWORD, ~/.pgpass). The embedded server has none.
+    env.pop("CIS_DBT_PASSWORD", None)
+    if admin.password or loader.password:
+        env.pop("DESTINATION__POSTGRES__CREDENTIALS")
     return env
 
 

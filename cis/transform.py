@@ -29,6 +29,8 @@ def run_dbt(
         env["DBT_TARGET_PATH"] = str(work_dir / "target")
         env["DBT_LOG_PATH"] = str(work_dir / "logs")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    if not sys.stdout.isatty():
+        env.setdefault("DBT_USE_COLORS", "false")  # plain text in logs and pipes
     # -W: dbt's own entry module warns about being imported twice; harmless.
     command = [sys.executable, "-W", "ignore::RuntimeWarning", "-m", "dbt.cli.main"]
     command += ["--quiet", *args] if quiet else list(args)

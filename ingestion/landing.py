@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
-from collections.abc import Iterator
+import os
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from ingestion.quarantine import Rejection
+from ingestion.values import line_may_hold_a_problem, value_problem
 
-_PULL_TIME = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z?)?")
 _SNIFF_LINES = 20
 
 
@@ -29,32 +28,74 @@ class LandingLine:
     source_line: int
 
 
-def pulled_at_for(path: Path) -> datetime:
-    """When a landing file was pulled: a leading ``YYYY-MM-DD[THHMMSSZ]`` in its name, else mtime."""
-    match = _PULL_TIME.match(path.name)
-    if match:
-        year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
-        try:
-            return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-        except ValueError:
-            pass  # digits that are no date (12345678-export.jsonl): the file's time then
-    return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
-
-
 def landing_files(root: Path, kind: str) -> list[Path]:
     """The ``*.jsonl`` files of one payload kind (e.g. ``apollo/people``), in name order."""
     folder = root / kind
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.glob("*.jsonl") if p.is_file())
+    return sorted(
+        p
+        for p in folder.glob("*.jsonl")
+        if p.is_file() and not p.is_symlink() and not p.name.startswith(".")
+    )
+
+
+@dataclass(frozen=True)
+class UnreadEntry:
+    """A path under the landing root that no loader reads, and why."""
+
+    path: str
+    reason: str
+
+
+def unread_entries(root: Path, kinds: Collection[str]) -> list[UnreadEntry]:
+    """Every file or folder under ``root``, at any depth, that no loader of ``kinds`` reads.
+
+    A loader reads the ``*.jsonl`` files directly inside its kind's folder (``apollo/people``).
+    Everything else is listed: stray files at the root, folders of unknown kinds, files that are
+    not ``.jsonl``, sub-folders of a kind folder, temporary files and symbolic links (never
+    followed). Folders that only lead to a kind folder are not listed themselves.
+    """
+    kinds = set(kinds)
+    ancestors = {str(Path(*Path(k).parts[:n])) for k in kinds for n in range(1, len(Path(k).parts))}
+    found: list[UnreadEntry] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        here = Path(folder).relative_to(root)
+        here_text = here.as_posix()
+        for name in sorted(dirs):
+            relative = (here / name).as_posix()
+            if (Path(folder) / name).is_symlink():
+                found.append(UnreadEntry(relative + "/", "symbolic link to a folder, not followed"))
+            elif relative not in kinds and relative not in ancestors:
+                reason = (
+                    "folder inside a payload folder (only its .jsonl files are read)"
+                    if here_text in kinds
+                    else "no loader for this folder"
+                )
+                found.append(UnreadEntry(relative + "/", reason))
+        dirs[:] = [d for d in dirs if (here / d).as_posix() in kinds | ancestors]
+        for name in sorted(files):
+            relative = (here / name).as_posix()
+            path = Path(folder) / name
+            if here_text not in kinds:
+                found.append(UnreadEntry(relative, "no loader reads files here"))
+            elif path.is_symlink():
+                found.append(UnreadEntry(relative, "symbolic link, not followed"))
+            elif name.startswith("."):
+                found.append(UnreadEntry(relative, "hidden or temporary file"))
+            elif not name.endswith(".jsonl"):
+                found.append(UnreadEntry(relative, "not a .jsonl file"))
+    return sorted(found, key=lambda e: e.path)
 
 
 def read_jsonl(path: Path, root: Path, record_kind: str) -> Iterator[LandingLine | Rejection]:
     """Yield each line of ``path`` as a LandingLine or a Rejection, streaming the file.
 
-    The first lines decide about the file as a whole: when one of them is not UTF-8 (a legacy
-    export) or none is a JSON object (CSV, binary), the file gives a single file-level rejection
-    instead of one per line. Past them, each line stands on its own.
+    The first lines decide about the file as a whole only when it is not JSON Lines text at all
+    (NUL bytes: a binary file; or none of them is a JSON object: a CSV or a legacy export); the
+    file then gives one file-level rejection. Otherwise each line stands on its own: a line
+    that is not UTF-8, not JSON, not an object, or holds a value the warehouse cannot store
+    (:func:`ingestion.values.value_problem`) is rejected alone, with its line number.
     """
     relative = str(path.relative_to(root))
     with path.open("rb") as handle:
@@ -71,36 +112,51 @@ def read_jsonl(path: Path, root: Path, record_kind: str) -> Iterator[LandingLine
                 yield item
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def _file_problem(head: list[bytes]) -> str | None:
-    try:
-        lines = [raw.decode("utf-8") for raw in head]
-    except UnicodeDecodeError as exc:
-        return f"file is not UTF-8 text ({exc.reason})"
+    """A reason to refuse the file as a whole: it is not text at all, or not JSON Lines."""
+    if any(b"\x00" in raw for raw in head):
+        return "file is binary (NUL bytes in its first lines), not JSON Lines text"
+    lines = [raw.removeprefix(_BOM).decode("utf-8", "replace") for raw in head]
     if any(line.strip() for line in lines) and not _any_object(lines):
-        return "file is not JSON Lines: no line is a JSON object"
+        return f"file is not JSON Lines: none of its first {len(head)} lines is a JSON object"
     return None
+
+
+def _reject_constant(name: str) -> object:
+    raise ValueError(f"non-finite number {name} (JSON has no NaN or Infinity)")
 
 
 def _parse_line(
     raw: bytes, relative: str, number: int, record_kind: str
 ) -> LandingLine | Rejection | None:
+    """One line as a payload or as a Rejection with its reason; None for a blank line."""
+    raw = raw.removeprefix(_BOM)  # a byte-order mark (line 1, or files joined together)
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        text = raw.decode("utf-8", "replace")
-        return Rejection(
-            record_kind, f"line is not UTF-8 text ({exc.reason})", relative, number, text
-        )
+        text = raw.decode("utf-8", "replace").rstrip("\r\n")
+        reason = f"line is not UTF-8 text ({exc.reason} at byte {exc.start + 1})"
+        return Rejection(record_kind, reason, relative, number, text)
     if not line.strip():
         return None
+    text = line.rstrip("\r\n")
     try:
-        payload = json.loads(line)
+        payload = json.loads(line, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
-        reason = f"not valid JSON ({exc.msg} at column {exc.colno})"
-        return Rejection(record_kind, reason, relative, number, line.rstrip("\r\n"))
+        reason = f"not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})"
+        return Rejection(record_kind, reason, relative, number, text)
+    except RecursionError:
+        return Rejection(record_kind, "JSON nested too deeply to read", relative, number, text)
+    except ValueError as exc:  # NaN / Infinity, or a number the parser cannot convert
+        return Rejection(record_kind, f"not valid JSON ({exc})", relative, number, text)
     if not isinstance(payload, dict):
         reason = f"expected a JSON object, got {type(payload).__name__}"
-        return Rejection(record_kind, reason, relative, number, line.rstrip("\r\n"))
+        return Rejection(record_kind, reason, relative, number, text)
+    if line_may_hold_a_problem(line) and (problem := value_problem(payload)):
+        return Rejection(record_kind, problem, relative, number, text)
     return LandingLine(payload, relative, number)
 
 
@@ -112,6 +168,6 @@ def _any_object(lines: list[str]) -> bool:
         try:
             if isinstance(json.loads(stripped), dict):
                 return True
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             continue
     return False

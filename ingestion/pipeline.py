@@ -1,45 +1,111 @@
-"""Running a dlt source against the project's database (the I/O edge of ingestion)."""
+"""Running a dlt source against the project's database (the I/O edge of ingestion).
+
+One pipeline run at a time per pipeline and database (a PostgreSQL advisory lock); a run first
+finishes what a crashed run left pending, then loads what it was asked to; the working folder
+is private to the user (0700/0600) and keeps no personal data once a load has completed.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dlt
 from dlt.common.pipeline import LoadInfo
 
-from cis.db import Target, state_dir
+from cis.db import Target, connect, state_dir
 
 # Speed defaults (benchmarks/ingest_speed.py: about 1.6x the rows/s at 10k people): dlt's intermediate files live only
 # until the load, so gzip is wasted work, and normalising tables in two processes uses both
 # cores. Either can be overridden through dlt's own configuration (env vars or config.toml).
 SPEED_DEFAULTS = {"DATA_WRITER__DISABLE_COMPRESSION": "true", "NORMALIZE__WORKERS": "2"}
-# dlt keeps a staging copy of each merge load; emptied after the load so that personal data
-# lives only in the raw tables, where a deletion request reaches it.
-PRIVACY_DEFAULTS = {"LOAD__TRUNCATE_STAGING_DATASET": "true"}
+# dlt keeps a staging copy of each merge load and the files of each completed package; both
+# are emptied once loaded, so personal data lives only in the raw tables, where a deletion
+# request reaches it.
+PRIVACY_DEFAULTS = {
+    "LOAD__TRUNCATE_STAGING_DATASET": "true",
+    "LOAD__DELETE_COMPLETED_JOBS": "true",
+}
+
+
+def pipeline_name(name: str, target: Target) -> str:
+    """The pipeline's name on ``target``: two databases never share local state."""
+    where = hashlib.sha1(f"{target.host}:{target.port}/{target.dbname}".encode()).hexdigest()[:8]
+    return f"{name}_{target.dbname}_{where}"
 
 
 def make_pipeline(name: str, dataset: str, target: Target, pipelines_dir: Path | None = None):
-    """A dlt pipeline writing ``dataset`` on ``target``; its state lives under ``.cis/dlt``.
-
-    The pipeline name carries the database so that two databases never share local state.
-    """
+    """A dlt pipeline writing ``dataset`` on ``target``; its state lives under ``.cis/dlt``."""
     for key, value in {**SPEED_DEFAULTS, **PRIVACY_DEFAULTS}.items():
         os.environ.setdefault(key, value)
-    where = hashlib.sha1(f"{target.host}:{target.port}/{target.dbname}".encode()).hexdigest()[:8]
+    folder = private_folder(pipelines_dir or state_dir() / "dlt")
     return dlt.pipeline(
-        pipeline_name=f"{name}_{target.dbname}_{where}",
+        pipeline_name=pipeline_name(name, target),
         destination=dlt.destinations.postgres(credentials=target.dlt_url),
         dataset_name=dataset,
-        pipelines_dir=str(pipelines_dir or state_dir() / "dlt"),
+        pipelines_dir=str(folder),
     )
 
 
+def private_folder(folder: Path) -> Path:
+    """``folder``, created if needed and readable by its owner only."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    return folder
+
+
+@contextlib.contextmanager
+def pipeline_lock(
+    target: Target, name: str, on_wait: Callable[[], None] | None = None
+) -> Iterator[None]:
+    """Hold the advisory lock ``name`` on ``target``'s database while inside.
+
+    A second run of the same pipeline waits for the first (``on_wait`` is called once, so the
+    caller can say so) instead of sharing its working folder and tables.
+    """
+    key = int.from_bytes(hashlib.sha256(f"cis-pipeline:{name}".encode()).digest()[:8], "big")
+    key -= 1 << 63  # a signed bigint
+    connection = connect(target)
+    try:
+        with connection.cursor() as cur:
+            cur.execute("select pg_try_advisory_lock(%s)", (key,))
+            if not cur.fetchone()[0]:
+                if on_wait is not None:
+                    on_wait()
+                cur.execute("select pg_advisory_lock(%s)", (key,))
+        yield
+    finally:
+        connection.close()  # ends the session, which releases the lock
+
+
 def run_source(
-    source, name: str, dataset: str, target: Target, pipelines_dir: Path | None = None
+    source,
+    name: str,
+    dataset: str,
+    target: Target,
+    pipelines_dir: Path | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> LoadInfo:
-    pipeline = make_pipeline(name, dataset, target, pipelines_dir)
-    info = pipeline.run(source)
-    info.raise_on_failed_jobs()
-    return info
+    """Run ``source`` under the pipeline's lock and return the info of the load it asked for.
+
+    A package left pending by a crashed run is loaded first (dlt's ``run`` would load it and
+    skip the new data), then ``source`` is extracted and loaded.
+    """
+    previous_umask = os.umask(0o077)
+    try:
+        # One lock per dataset: the landing and the API pipelines merge into the same tables.
+        with pipeline_lock(target, f"{dataset}@{target.dbname}", on_wait):
+            pipeline = make_pipeline(name, dataset, target, pipelines_dir)
+            if pipeline.has_pending_data:
+                pipeline.normalize()
+                pipeline.load().raise_on_failed_jobs()
+            info = pipeline.run(source)
+            info.raise_on_failed_jobs()
+            shutil.rmtree(Path(pipeline.working_dir) / "load" / "loaded", ignore_errors=True)
+            return info
+    finally:
+        os.umask(previous_umask)

@@ -30,17 +30,24 @@ class Rejection:
         key = "|".join(
             str(p) for p in (self.record_kind, self.source_file, self.source_line, self.reason)
         )
-        if self.source_file is None and self.payload:
-            key += "|" + hashlib.sha256(self.payload.encode()).hexdigest()
+        if self.payload:
+            # Two landing folders can hold files of the same name: what the line said keeps
+            # their rejections apart, while re-reading the same file gives the same key.
+            key += "|" + hashlib.sha256(self.payload.encode("utf-8", "replace")).hexdigest()
         payload = self.payload
-        if payload is not None and len(payload) > MAX_PAYLOAD_CHARS:
-            payload = payload[:MAX_PAYLOAD_CHARS]
+        if payload is not None:
+            payload = storable_text(payload[:MAX_PAYLOAD_CHARS])
         return {
             "rejection_id": hashlib.sha256(key.encode()).hexdigest(),
             "record_kind": self.record_kind,
-            "reason": self.reason,
+            "reason": storable_text(self.reason),
             "source_file": self.source_file,
             "source_line": self.source_line,
             "payload": payload,
             "rejected_at": rejected_at,
         }
+
+
+def storable_text(text: str) -> str:
+    """``text`` as PostgreSQL can keep it: NUL and lone surrogates escaped, nothing dropped."""
+    return text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")

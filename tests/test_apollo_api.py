@@ -3,6 +3,7 @@ real (embedded) PostgreSQL through ``ingestion.pipeline.run_source``."""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -247,14 +248,16 @@ def test_search_pages_enrichment_batches_and_raw_tables(
     ]
     assert history == expected_history
 
-    # Organizations: one row per organization per pull, nested lists kept as JSON.
+    # Organizations: the object each person record carried, nested lists kept as JSON.
     orgs = {o["id"]: o for o in (p["organization"] for p in loaded_people)}
     rows = dict_rows(
         target,
-        f"select id, name, estimated_num_employees, funding_events, current_technologies,"
-        f" primary_phone from {DATASET}.organizations",
+        f"select id, person_id, name, estimated_num_employees, funding_events,"
+        f" current_technologies, primary_phone from {DATASET}.organizations",
     )
-    assert len(rows) == len(orgs) == 22
+    assert len(rows) == len(loaded_people)
+    assert len({row["id"] for row in rows}) == len(orgs) == 22
+    assert sorted(row["person_id"] for row in rows) == sorted(p["id"] for p in loaded_people)
     for row in rows:
         org = orgs[row["id"]]
         assert row["name"] == org["name"]
@@ -599,9 +602,11 @@ def test_unknown_new_fields_land_as_new_columns(target: Target, tmp_path: Path) 
     assert values[newcomer["id"]] == (0.87, "hiring")
     assert sum(1 for v in values.values() if v != (None, None)) == 1
     orgs = dict_rows(target, f"select id, esg_rating, hq_coordinates from {DATASET}.organizations")
-    assert [o for o in orgs if o["esg_rating"]] == [
-        {"id": org_id, "esg_rating": "A-", "hq_coordinates": {"lat": 41.88, "lng": -87.65}}
-    ]
+    carrying = [o for o in orgs if o["esg_rating"]]  # one row per person record of that org
+    assert len(carrying) == sum(1 for p in people if p["organization"]["id"] == org_id)
+    assert {(o["id"], o["esg_rating"], json.dumps(o["hq_coordinates"])) for o in carrying} == {
+        (org_id, "A-", json.dumps({"lat": 41.88, "lng": -87.65}))
+    }
 
 
 def test_page_count_rule() -> None:

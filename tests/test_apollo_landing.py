@@ -111,7 +111,15 @@ def test_every_field_of_the_contract_people_is_stored(landing: Path, target: Tar
         assert row["_source"] == "landing"
         assert row["_source_file"] == f"{LANDING_KIND}/{name}"
         assert row["_source_line"] == line
-        assert row["_pulled_at"] == datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC)
+        # No pulled_at in the line: the pull time is the record's own latest timestamp.
+        stamps = [
+            datetime.fromisoformat(entry[key])
+            for entry in payload["employment_history"]
+            for key in ("created_at", "updated_at")
+            if entry.get(key)
+        ]
+        assert row["_pulled_at"] == max(stamps)
+        assert row["_pulled_at_basis"] == "record"
         assert row["_record_hash"]
 
         organization = payload["organization"]
@@ -198,7 +206,7 @@ def test_bad_input_is_rejected_with_reason_file_and_line(landing: Path, target: 
         (people_file, 5): "unknown seniority 'overlord'",
         (people_file, 6): "missing required field 'id'",
         (f"{LANDING_KIND}/export.jsonl", None): "not JSON Lines",
-        (f"{LANDING_KIND}/legacy.jsonl", None): "not UTF-8",
+        (f"{LANDING_KIND}/legacy.jsonl", 1): "not UTF-8",  # one bad line, not a bad file
     }
     rows = dict_rows(
         target,
@@ -222,24 +230,214 @@ def test_bad_input_is_rejected_with_reason_file_and_line(landing: Path, target: 
     assert any(d.startswith(f"{people_file}:5: unknown seniority 'overlord'") for d in described)
 
 
-# ---- pull time -----------------------------------------------------------------------------------
+def test_hostile_lines_are_quarantined_alone_and_the_rest_loads(
+    landing: Path, target: Target
+) -> None:
+    priya, daniel, marcus, sofia = contract_people()
+    good = [json.dumps(p).encode() for p in (priya, daniel, marcus, sofia)]
+    deep = b'{"id": "deep", "x": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    shallow_but_deep = json.dumps({"id": "d2", "x": json.loads("[" * 80 + "]" * 80)}).encode()
+    org = dict(priya["organization"])
+    lines = [
+        b"\xef\xbb\xbf" + good[0],  # 1: a byte-order mark before a good record
+        deep,  # 2
+        b'{"id": "s1", "first_name": "\\ud800"}',  # 3: a lone surrogate
+        b'{"id": "n1", "alexa": ' + b"1" + b"0" * 30 + b"}",  # 4: beyond 64 bits
+        b'{"id": "n2", "score": NaN}',  # 5
+        b'{"id": "n3", "score": -Infinity}',  # 6
+        b'{"id": "n4", "score": 1e400}',  # 7: overflows to infinity
+        b'{"id": "z1", "first_name": "A\\u0000B"}',  # 8: NUL inside a string
+        b'{"id": "u1", "first_name": "Jos\xe9"}',  # 9: not UTF-8
+        json.dumps({**daniel, "id": "e1", "email": "dan\u200biel@veridiandental.com"}).encode(),
+        json.dumps(
+            {**marcus, "id": "o1", "organization": {**org, "estimated_num_employees": "high"}}
+        ).encode(),  # 11
+        json.dumps({**sofia, "id": "p1", "pulled_at": "last tuesday"}).encode(),  # 12
+        shallow_but_deep,  # 13
+        good[1],
+        good[2],
+        good[3],
+    ]
+    (people_dir(landing) / "hostile.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+
+    counts = load(landing, target)
+
+    assert counts.people == 4
+    assert sorted(r[0] for r in query(target, f"select id from {DATASET}.people")) == sorted(
+        p["id"] for p in (priya, daniel, marcus, sofia)
+    )
+    reasons = dict(query(target, f"select source_line, reason from {DATASET}.rejected_records"))
+    expected = {
+        2: "nested too deeply",
+        3: "lone surrogate",
+        4: "64-bit range",
+        5: "non-finite number NaN",
+        6: "non-finite number -Infinity",
+        7: "not a finite number",
+        8: "NUL character",
+        9: "not UTF-8 text",
+        10: "unsafe characters",
+        11: "organization.estimated_num_employees: expected a whole number, got 'high'",
+        12: "pulled_at: expected an ISO 8601 time",
+        13: "nested deeper than 64 levels",
+    }
+    assert set(reasons) == set(expected)
+    for line, fragment in expected.items():
+        assert fragment in reasons[line], (line, reasons[line])
+    assert counts.rejected == len(expected)
+    # Nothing is lost: the payload of each rejected line is kept, readable.
+    payloads = dict(query(target, f"select source_line, payload from {DATASET}.rejected_records"))
+    assert all(payloads[line] for line in expected)
+    assert "\\u0000" in payloads[8]
 
 
-def test_pulled_at_comes_from_the_file_name_else_its_mtime(landing: Path, target: Target) -> None:
+def test_email_check_agrees_with_email_validator() -> None:
+    from email_validator import EmailNotValidError, validate_email
+
+    from ingestion.apollo.records import email_problem
+
+    samples = [
+        "jane.doe@acme.com",
+        "o'brien+sales@sub.acme.co.uk",
+        "a..b@acme.com",
+        ".a@acme.com",
+        "a@-acme.com",
+        "a@acme",
+        "a@acme.local",
+        "a@acme.test",
+        "x" * 65 + "@acme.com",
+        "jane\u200b@acme.com",
+        "josé@exämple.com",
+        "a@acme.c0m",
+        "a@[127.0.0.1]",
+    ]
+    for email in samples:
+        try:
+            validate_email(email, check_deliverability=False)
+            library_ok = True
+        except EmailNotValidError:
+            library_ok = False
+        assert (email_problem(email) is None) == library_ok, email
+
+
+# ---- pull time and record identity ----------------------------------------------------------------
+
+
+def _with_history_stamp(person: dict, stamp: str | None, **changes: Any) -> dict:
+    """The person with every history entry stamped ``stamp`` (None: no stamps) and ``changes``."""
+    copy = json.loads(json.dumps(person))
+    for entry in copy["employment_history"]:
+        entry["created_at"] = entry["updated_at"] = stamp
+    copy.update(changes)
+    return copy
+
+
+def test_pull_time_comes_from_the_record_never_the_file(landing: Path, target: Target) -> None:
     priya, daniel, marcus, _ = contract_people()
-    write_lines(people_dir(landing) / "2025-03-01T120000Z_people.jsonl", [priya])
-    write_lines(people_dir(landing) / "2025-04-05_people.jsonl", [daniel])
-    manual = write_lines(people_dir(landing) / "manual_export.jsonl", [marcus])
-    mtime = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
-    os.utime(manual, (mtime.timestamp(), mtime.timestamp()))
+    explicit = {**priya, "pulled_at": "2025-05-01T08:00:00+02:00"}
+    stamped = _with_history_stamp(daniel, "2024-11-03T10:00:00.000Z")
+    unstamped = _with_history_stamp(marcus, None)
+    path = write_lines(
+        people_dir(landing) / "2025-03-01T120000Z_people.jsonl", [explicit, stamped, unstamped]
+    )
+    os.utime(path, (datetime(2020, 1, 1, tzinfo=UTC).timestamp(),) * 2)
+    before = datetime.now(tz=UTC)
 
     load(landing, target)
 
-    pulled = dict(query(target, f"select id, _pulled_at from {DATASET}.people"))
-    assert pulled == {
-        priya["id"]: datetime(2025, 3, 1, 12, 0, 0, tzinfo=UTC),
-        daniel["id"]: datetime(2025, 4, 5, tzinfo=UTC),
-        marcus["id"]: mtime,
+    rows = {
+        r["id"]: r
+        for r in dict_rows(
+            target, f"select id, _pulled_at, _pulled_at_basis, _observed_at from {DATASET}.people"
+        )
+    }
+    assert rows[priya["id"]]["_pulled_at"] == datetime(2025, 5, 1, 6, 0, tzinfo=UTC)
+    assert rows[priya["id"]]["_pulled_at_basis"] == "line"
+    assert rows[daniel["id"]]["_pulled_at"] == datetime(2024, 11, 3, 10, 0, tzinfo=UTC)
+    assert rows[daniel["id"]]["_pulled_at_basis"] == "record"
+    # Nothing in the record says when: the load time stands in, and says so.
+    assert rows[marcus["id"]]["_pulled_at_basis"] == "loaded"
+    assert rows[marcus["id"]]["_pulled_at"] >= before
+    assert rows[marcus["id"]]["_observed_at"] is None
+
+
+def test_every_record_is_kept_within_and_across_files(landing: Path, target: Target) -> None:
+    priya, daniel, *_ = contract_people()
+    older = _with_history_stamp(priya, "2024-01-01T00:00:00.000Z", title="Director of Operations")
+    newer = _with_history_stamp(priya, "2024-09-02T10:14:03.118Z")
+    write_lines(people_dir(landing) / "a.jsonl", [older, daniel, newer])  # same id twice
+    write_lines(people_dir(landing) / "b.jsonl", [newer, older])  # and again in another file
+
+    counts = load(landing, target)
+
+    assert counts.people == 5
+    rows = dict_rows(
+        target,
+        f"select id, title, _source_file, _source_line from {DATASET}.people "
+        "order by _source_file, _source_line",
+    )
+    assert [(r["_source_file"].rsplit("/", 1)[1], r["_source_line"]) for r in rows] == [
+        ("a.jsonl", 1),
+        ("a.jsonl", 2),
+        ("a.jsonl", 3),
+        ("b.jsonl", 1),
+        ("b.jsonl", 2),
+    ]
+    assert [r["title"] for r in rows if r["id"] == priya["id"]] == [
+        "Director of Operations",
+        priya["title"],
+        priya["title"],
+        "Director of Operations",
+    ]
+    history = query(
+        target,
+        f"select count(distinct _record_id), count(*) from {DATASET}.employment_history "
+        "where person_id = %s",
+        (priya["id"],),
+    )
+    assert history == [(4, 4 * len(priya["employment_history"]))]
+    assert query(target, f"select count(*) from {DATASET}.organizations") == [(5,)]
+
+    # Loading the same files again stores nothing new.
+    again = load(landing, target)
+    assert again.people == 5
+    assert query(target, f"select count(*) from {DATASET}.people") == [(5,)]
+
+
+def test_a_clean_folder_still_creates_the_quarantine_table(landing: Path, target: Target) -> None:
+    shutil.copy(CONTRACT_PEOPLE, people_dir(landing) / "people.jsonl")
+
+    counts = load(landing, target)
+
+    assert counts.rejected == 0
+    assert query(target, f"select count(*) from {DATASET}.rejected_records") == [(0,)]
+
+
+def test_every_landing_entry_no_loader_reads_is_listed(landing: Path) -> None:
+    from ingestion.landing import unread_entries
+
+    shutil.copy(CONTRACT_PEOPLE, people_dir(landing) / "people.jsonl")
+    (landing / "agency").mkdir()
+    (landing / "agency" / "clients.json").write_text("{}")
+    (landing / "notes.txt").write_text("hi")
+    (people_dir(landing) / "export.csv").write_text("id\n")
+    (people_dir(landing) / ".people.jsonl.tmp").write_text("{}")
+    (people_dir(landing) / "x.jsonl").mkdir()
+    (people_dir(landing) / "x.jsonl" / "inner.jsonl").write_text("{}")
+    (landing / "smartlead" / "webhooks").mkdir(parents=True)
+    (landing / "smartlead" / "webhooks" / "a.jsonl").write_text("{}")
+    (landing / "apollo" / "stray.jsonl").write_text("{}")
+
+    listed = {e.path: e.reason for e in unread_entries(landing, [LANDING_KIND])}
+
+    assert set(listed) == {
+        "agency/",
+        "notes.txt",
+        "apollo/stray.jsonl",
+        "apollo/people/export.csv",
+        "apollo/people/.people.jsonl.tmp",
+        "apollo/people/x.jsonl/",
+        "smartlead/",
     }
 
 
@@ -297,14 +495,41 @@ def test_a_later_line_in_another_encoding_is_rejected_alone(landing: Path) -> No
     ]
 
 
-@pytest.mark.parametrize("name", ["12345678-export.jsonl", "2024-02-30-people.jsonl"])
-def test_digits_that_are_no_date_fall_back_to_the_file_time(tmp_path: Path, name: str) -> None:
-    import os
-    from datetime import UTC, datetime
+def test_links_and_folders_in_the_landing_are_listed_never_followed(
+    landing: Path, target: Target, tmp_path: Path
+) -> None:
+    from ingestion.landing import unread_entries
 
-    from ingestion.landing import pulled_at_for
+    shutil.copy(CONTRACT_PEOPLE, people_dir(landing) / "people.jsonl")
+    outside = tmp_path / "outside.jsonl"
+    outside.write_text(json.dumps({"id": "secret", "email": "secret@elsewhere.com"}) + "\n")
+    (people_dir(landing) / "linked.jsonl").symlink_to(outside)
+    (people_dir(landing) / "loop.jsonl").symlink_to(people_dir(landing) / "loop.jsonl")
+    (people_dir(landing) / "folder.jsonl").mkdir()
 
-    path = tmp_path / name
-    path.write_text("{}\n")
-    os.utime(path, (1_750_000_000, 1_750_000_000))
-    assert pulled_at_for(path) == datetime.fromtimestamp(1_750_000_000, tz=UTC)
+    counts = load(landing, target)
+
+    assert counts.people == 4
+    assert counts.files == 1
+    assert "secret" not in json.dumps(
+        query(target, f"select payload from {DATASET}.rejected_records"), default=str
+    )
+    listed = {e.path: e.reason for e in unread_entries(landing, [LANDING_KIND])}
+    assert "not followed" in listed[f"{LANDING_KIND}/linked.jsonl"]
+    assert "not followed" in listed[f"{LANDING_KIND}/loop.jsonl"]
+    assert "folder inside a payload folder" in listed[f"{LANDING_KIND}/folder.jsonl/"]
+
+
+def test_two_folders_with_the_same_file_names_keep_both(tmp_path: Path, target: Target) -> None:
+    priya, daniel, marcus, sofia = contract_people()
+    for name, people in (("a", [priya, daniel]), ("b", [marcus, sofia])):
+        root = tmp_path / name
+        (root / LANDING_KIND).mkdir(parents=True)
+        write_lines(root / LANDING_KIND / "people.jsonl", [*people, f"{{broken {name}"])
+        load(root, target)
+
+    assert query(target, f"select count(*) from {DATASET}.people") == [(4,)]
+    payloads = sorted(
+        r[0] for r in query(target, f"select payload from {DATASET}.rejected_records")
+    )
+    assert payloads == ["{broken a", "{broken b"]

@@ -174,6 +174,8 @@ class Landing:
     summary: GenerateSummary
     good: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (file name, person)
     bad: Counter[str] = field(default_factory=Counter)
+    line_of: list[int] = field(default_factory=list)  # line number in its file, as in good
+    lines_in: Counter[str] = field(default_factory=Counter)  # lines per file, good or bad
 
 
 def classify(file_name: str, raw: bytes) -> tuple[str, Any]:
@@ -196,15 +198,62 @@ def classify(file_name: str, raw: bytes) -> tuple[str, Any]:
 def read_landing(root: Path, summary: GenerateSummary) -> Landing:
     landing = Landing(root, summary)
     for path in sorted((root / "apollo" / "people").iterdir()):
-        for raw in path.read_bytes().split(b"\n"):
+        for number, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
             if not raw.strip():
                 continue
+            landing.lines_in[path.name] += 1
             kind, obj = classify(path.name, raw)
             if kind == "good":
                 landing.good.append((path.name, obj))
+                landing.line_of.append(number)
             else:
                 landing.bad[kind] += 1
     return landing
+
+
+def stamp(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def stamps(person: dict[str, Any]) -> list[datetime]:
+    """Every ``created_at``/``updated_at`` of a record's employment history."""
+    return [
+        stamp(entry[key])
+        for entry in person["employment_history"]
+        for key in ("created_at", "updated_at")
+        if entry[key]
+    ]
+
+
+def current_role(person: dict[str, Any]) -> dict[str, Any]:
+    """The ``current`` entry with the newest start date, as the history mart reads it."""
+    return max(
+        (e for e in person["employment_history"] if e["current"]), key=lambda e: e["start_date"]
+    )
+
+
+def same_file_repeats(landing: Landing) -> dict[str, list[tuple[str, int, dict[str, Any]]]]:
+    """Apollo ids with two good records in one file: (file, line, record) in file order."""
+    by_key: dict[tuple[str, str], list[tuple[str, int, dict[str, Any]]]] = defaultdict(list)
+    for (name, p), line in zip(landing.good, landing.line_of, strict=True):
+        by_key[(p["id"], name)].append((name, line, p))
+    return {pid: records for (pid, _), records in by_key.items() if len(records) > 1}
+
+
+def assert_newer_by_its_own_data(old: dict[str, Any], new: dict[str, Any]) -> None:
+    """``new`` is a later version of ``old``: a reader can tell from the two records alone."""
+    assert old["id"] == new["id"]
+    assert min(stamps(new)) <= max(stamps(old)) < max(stamps(new))
+    assert (old["title"], old["organization_id"]) != (new["title"], new["organization_id"])
+    head, previous = new["employment_history"][:2]
+    assert head["current"] and not previous["current"]
+    assert previous["id"] == old["employment_history"][0]["id"]
+    assert previous["organization_id"] == old["organization_id"]
+    assert previous["end_date"] is not None and previous["end_date"] < head["start_date"]
+    assert stamp(head["created_at"]) == max(stamps(new))
+    assert new["linkedin_url"] == old["linkedin_url"]
+    if new["organization_id"] != old["organization_id"]:
+        assert new["email"] != old["email"] or new["email"] is None
 
 
 def pull_time(name: str) -> datetime:
@@ -254,6 +303,10 @@ def test_summary_counts_match_the_files(landing: Landing) -> None:
     changed = [pid for pid, files in repulled.items() if len(set().union(*files.values())) > 1]
     assert s.repulls == len(changed) > 0
     assert s.unchanged_repulls == len(repulled) - len(changed)
+    repeats = same_file_repeats(landing)
+    assert s.same_file_repeats == len(repeats) > 0
+    assert not set(repeats) & set(repulled)
+    assert s.older_first + s.older_second == s.same_file_repeats
 
     ids_by_email: dict[str, set[str]] = defaultdict(set)
     for p in good:
@@ -280,6 +333,8 @@ def test_default_shares_are_roughly_kept(landing: Landing) -> None:
     assert s.repulls == pytest.approx(0.05 * LEADS, abs=2)
     assert s.second_ids == pytest.approx(0.02 * LEADS, abs=2)
     assert s.missing_emails == pytest.approx(0.08 * LEADS, abs=2)
+    assert s.same_file_repeats == pytest.approx(0.03 * LEADS, abs=2)
+    assert abs(s.older_first - s.older_second) <= 1  # the two orders alternate
     assert set(s.bad_lines) >= {
         "not_json",
         "not_object",
@@ -332,27 +387,119 @@ def test_enums_only_take_allowed_values(landing: Landing) -> None:
 
 
 def test_job_changes_close_the_old_entry(landing: Landing) -> None:
+    """A re-pull that sees a job change is newer by its own stamps, not only by its file."""
     by_id: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for name, p in landing.good:
         by_id[p["id"]].append((name, p))
     changed = 0
     for records in by_id.values():
-        if len(records) < 2:
-            continue
+        if len({name for name, _ in records}) < 2:
+            continue  # one pull only (a same-file repeat is checked below)
         (_, old), (_, new) = sorted(records, key=lambda r: pull_time(r[0]))
         if (old["title"], old["organization_id"]) == (new["title"], new["organization_id"]):
             assert old == new
             continue
         changed += 1
-        head, previous = new["employment_history"][:2]
-        assert head["current"] and not previous["current"]
-        assert previous["id"] == old["employment_history"][0]["id"]
-        assert previous["organization_id"] == old["organization_id"]
-        assert previous["end_date"] is not None and previous["end_date"] < head["start_date"]
-        assert new["linkedin_url"] == old["linkedin_url"]
-        if new["organization_id"] != old["organization_id"]:
-            assert new["email"] != old["email"]
+        assert_newer_by_its_own_data(old, new)
     assert changed == landing.summary.repulls
+
+
+def first_pull_files(summary: GenerateSummary) -> list[str]:
+    """First-pull file names: not the corrupt file, not the re-pull (the latest pull)."""
+    pulls = [Path(f).name for f in summary.files if not f.endswith("-corrupt.jsonl")]
+    return [n for n in pulls if pull_time(n) < max(map(pull_time, pulls))]
+
+
+def check_same_file_repeats(landing: Landing, per_file: int) -> None:
+    s = landing.summary
+    repeats = same_file_repeats(landing)
+    assert len(repeats) == s.same_file_repeats
+    older_first = 0
+    for records in repeats.values():
+        assert len(records) == 2
+        (name, line_a, a), (same_name, line_b, b) = records
+        assert name == same_name and line_a < line_b
+        if per_file >= 3:
+            assert line_b - line_a >= 2  # a few lines apart, not the next line
+        old, new = (a, b) if max(stamps(a)) < max(stamps(b)) else (b, a)
+        assert_newer_by_its_own_data(old, new)
+        assert max(stamps(new)) <= pull_time(name)  # changed before the file was pulled
+        older_first += old is a
+    assert (s.older_first, s.older_second) == (older_first, len(repeats) - older_first)
+    assert s.older_first > 0 and s.older_second > 0
+
+
+def test_same_file_repeats_hold_an_older_and_a_newer_record(landing: Landing) -> None:
+    check_same_file_repeats(landing, per_file=120)
+
+
+def test_same_file_repeats_stay_in_one_file_when_files_rotate(tmp_path: Path) -> None:
+    per_file = 5
+    summary = generate_landing(
+        tmp_path, 400, seed=2, lines_per_file=per_file, shares=Shares(same_file_repeat=0.1)
+    )
+    landing = read_landing(tmp_path, summary)
+    first_pulls = first_pull_files(summary)
+    assert len(first_pulls) > 400 // per_file
+    assert all(landing.lines_in[n] <= per_file for n in first_pulls)
+    assert summary.same_file_repeats == pytest.approx(40, abs=2)
+    check_same_file_repeats(landing, per_file)
+    assert summary.people_lines == len(landing.good)
+    again = generate_landing(
+        tmp_path / "again",
+        400,
+        seed=2,
+        lines_per_file=per_file,
+        shares=Shares(same_file_repeat=0.1),
+    )
+    assert again == summary
+    assert folder_bytes(tmp_path / "again") == folder_bytes(tmp_path)
+
+
+@pytest.mark.parametrize("after", [timedelta(seconds=5), timedelta(days=1), timedelta(days=90)])
+def test_a_job_change_is_newer_than_its_record_even_right_after_it(after: timedelta) -> None:
+    u = Universe(seed=8, leads=400, start=DEFAULT_START)
+    for i in range(0, 400, 3):
+        old = u.person(i)
+        pulled_at = max(stamps(old)) + after
+        new = u.job_change(i, old, pulled_at)
+        assert_newer_by_its_own_data(old, new)
+        assert max(stamps(new)) < pulled_at
+        role = current_role(new)
+        assert (role["title"], role["organization_id"]) == (new["title"], new["organization_id"])
+        assert role["start_date"] <= max(stamps(new)).date().isoformat()
+
+
+def test_no_same_file_repeats_in_files_of_one_line(tmp_path: Path) -> None:
+    summary = generate_landing(
+        tmp_path,
+        60,
+        seed=4,
+        lines_per_file=1,
+        bad_records=False,
+        shares=Shares(same_file_repeat=0.5),
+    )
+    landing = read_landing(tmp_path, summary)
+    assert summary.same_file_repeats == summary.older_first == summary.older_second == 0
+    assert not same_file_repeats(landing)
+    first_pulls = first_pull_files(summary)
+    assert len(first_pulls) == summary.people_lines - summary.repulls - summary.unchanged_repulls
+    assert all(landing.lines_in[n] == 1 for n in first_pulls)
+
+
+@pytest.mark.parametrize(
+    ("leads", "seed", "per_file"), [(LEADS, 11, 120), (2000, 9, 50_000), (500, 3, 4)]
+)
+def test_every_record_is_consistent_with_its_current_role(
+    tmp_path: Path, leads: int, seed: int, per_file: int
+) -> None:
+    summary = generate_landing(tmp_path, leads, seed=seed, lines_per_file=per_file)
+    for _, p in read_landing(tmp_path, summary).good:
+        role = current_role(p)
+        assert role["title"] == p["title"]
+        assert role["organization_id"] == p["organization_id"] == p["organization"]["id"]
+        assert role["organization_name"] == p["organization"]["name"]
+        assert role["start_date"] <= max(stamps(p)).date().isoformat(), p["id"]
 
 
 def test_file_names_are_pull_times_and_the_repull_is_later(landing: Landing) -> None:

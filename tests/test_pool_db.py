@@ -91,7 +91,7 @@ def test_repulls_become_history_and_survivorship_takes_latest(pool: dict) -> Non
         latest = query(
             target,
             "select title, valid_to from pool.dim_lead_attribute_history where lead_id = %s "
-            "order by valid_from desc limit 1",
+            "order by version_number desc limit 1",
             (lead_id,),
         )[0]
         assert latest[1] is None
@@ -117,7 +117,7 @@ def test_bad_lines_are_quarantined_with_reasons(pool: dict) -> None:
     assert any("not valid JSON" in r for r in reasons)
     assert any("email is not an email" in r for r in reasons)
     assert any("unknown seniority" in r for r in reasons)
-    assert any(r.startswith(("file is not JSON Lines", "file is not UTF-8")) for r in reasons)
+    assert any(r.startswith(("file is not JSON Lines", "file is binary")) for r in reasons)
     assert len(reasons) == pool["report"].counts.rejected
 
 
@@ -264,6 +264,8 @@ def test_job_change_keeps_the_lead_and_its_assignment(pool: dict) -> None:
     person["title"] = "Chief Moving Officer"
     person["organization"] = {**person["organization"], "id": "f" * 24, "name": "Newco Ltd"}
     person["organization_id"] = "f" * 24
+    for entry in person["employment_history"]:  # Apollo refreshed the profile: a newer record
+        entry["updated_at"] = "2026-01-05T09:00:00.000Z"
     later = pool["work"] / "job_change"
     (later / "apollo" / "people").mkdir(parents=True)
     (later / "apollo" / "people" / "2026-01-05T090000Z-pull-job-change.jsonl").write_text(
@@ -285,7 +287,8 @@ def test_job_change_keeps_the_lead_and_its_assignment(pool: dict) -> None:
     ) == [("active",)]
     versions = query(
         target,
-        "select title from pool.dim_lead_attribute_history where lead_id = %s order by valid_from",
+        "select title from pool.dim_lead_attribute_history where lead_id = %s "
+        "order by version_number",
         (lead_id,),
     )
     assert len(versions) >= 2 and versions[-1] == ("Chief Moving Officer",)
@@ -504,6 +507,26 @@ def test_cli_validate_exit_code_lists_every_failed_rule(pool: dict) -> None:
     assert exported.exit_code == 0
     assert f"export CIS_DBT_DBNAME={target.dbname}" in exported.output
 
+    # Usage errors are exit 2 with one line, never a traceback, never the batch form.
+    usage_errors = {
+        "empty lead": ["--client", "northwind", "--lead", ""],
+        "unknown lead": ["--client", "northwind", "--lead", "00000000-0000-0000-0000-0000000000ff"],
+        "lead that is no uuid": ["--client", "northwind", "--lead", "not-a-lead"],
+        "unknown channel": ["--client", "northwind", "--lead", lead_id, "--channel", "fax"],
+        "unknown client": ["--client", "nobody", "--lead", lead_id],
+        "lead without client": ["--lead", lead_id],
+        "neither lead nor --all": ["--client", "northwind"],
+    }
+    for case, args in usage_errors.items():
+        result = runner.invoke(app, ["validate", *args], env=env)
+        assert result.exit_code == 2, (case, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit), case
+        assert len(result.output.strip().splitlines()) == 1, (case, result.output)
+        assert "error:" in result.output, case
+    batch = runner.invoke(app, ["validate", "--all", "--client", "northwind"], env=env)
+    assert batch.exit_code == 0, batch.output
+    assert "checked" in batch.output
+
 
 def test_contact_events_by_lead_or_by_email_set_pool_status(pool: dict) -> None:
     target = pool["target"]
@@ -632,3 +655,159 @@ def test_a_merge_keeps_the_assignment_recorded_under_the_old_lead_id(pool: dict)
     assert merged_id in set(assignments["lead_id"])
     outcome = allocate(target, pool["clients"])
     assert merged_id not in {a.lead_id for a in outcome.plan.assign}
+
+
+# ---- pool truth: every record, pull order from the data, history, departments, reach ------------
+
+
+def _landing_records(landing: Path) -> list[tuple[str, int, dict]]:
+    records = []
+    for path in sorted((landing / "apollo" / "people").glob("*.jsonl")):
+        for number, line in enumerate(path.read_bytes().splitlines(), start=1):
+            try:
+                payload = json.loads(line)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            if isinstance(payload, dict) and payload.get("id"):
+                records.append((path.name, number, payload))
+    return records
+
+
+def _latest_stamp(payload: dict) -> str:
+    return max(
+        entry.get(key) or ""
+        for entry in payload.get("employment_history") or []
+        for key in ("created_at", "updated_at")
+    )
+
+
+def test_every_landing_record_is_kept(pool: dict) -> None:
+    generated, report = pool["generated"], pool["report"]
+    assert generated.same_file_repeats > 0
+    people_rows = query(
+        pool["target"],
+        "select count(*) from raw_apollo.people where _source_file = any(%s)",
+        (list(generated.files),),
+    )[0][0]
+    assert people_rows == generated.people_lines == report.counts.people == report.stored
+
+
+def test_same_file_repeats_resolve_to_the_newer_record(pool: dict) -> None:
+    by_file_and_id: dict[tuple[str, str], list[dict]] = {}
+    for name, _line, payload in _landing_records(pool["landing"]):
+        by_file_and_id.setdefault((name, payload["id"]), []).append(payload)
+    repeats = [records for records in by_file_and_id.values() if len(records) == 2]
+    assert len(repeats) == pool["generated"].same_file_repeats
+    orders = set()
+    for first, second in repeats:
+        newer, older = sorted((first, second), key=_latest_stamp, reverse=True)
+        orders.add(newer is first)
+        lead = query(
+            pool["target"],
+            "select lead_id, title, current_role_title, apollo_organization_id "
+            "from pool.dim_leads where %s = any(apollo_person_ids)",
+            (newer["id"],),
+        )
+        assert len(lead) == 1
+        lead_id, title, current_role_title, organization = lead[0]
+        assert (title, organization) == (newer["title"], newer["organization_id"])
+        assert current_role_title == title
+        versions = [
+            row[0]
+            for row in query(
+                pool["target"],
+                "select title from pool.dim_lead_attribute_history where lead_id = %s "
+                "order by version_number",
+                (lead_id,),
+            )
+        ]
+        assert versions[-2:] == [older["title"], newer["title"]] or (
+            older["title"] == newer["title"] and versions[-1] == newer["title"]
+        )
+    assert orders == {True, False}  # the newer record came first in some files, second in others
+
+
+def test_attribute_history_covers_touches_before_the_first_pull(pool: dict) -> None:
+    target = pool["target"]
+    leads = query(target, "select count(*) from pool.dim_leads")[0][0]
+    for touched_at in ("2001-01-01", "2025-06-01", "2030-01-01"):
+        matches = query(
+            target,
+            "select count(*), count(distinct lead_id) from pool.dim_lead_attribute_history "
+            "where coalesce(valid_from, '-infinity') <= %s::timestamptz "
+            "and (valid_to is null or %s::timestamptz < valid_to)",
+            (touched_at, touched_at),
+        )[0]
+        assert matches == (leads, leads), touched_at
+    assert query(
+        target,
+        "select count(*) from pool.dim_lead_attribute_history h join pool.dim_leads l "
+        "using (lead_id) where h.is_current and h.title is distinct from l.title",
+    ) == [(0,)]
+
+
+def test_departments_are_functional_and_email_status_survives_without_email(pool: dict) -> None:
+    target = pool["target"]
+    assert query(target, "select count(*) from pool.dim_leads where department = 'c_suite'") == [
+        (0,)
+    ]
+    executives = query(
+        target,
+        "select departments, department from pool.dim_leads where departments ? 'c_suite'",
+    )
+    assert executives
+    for departments, department in executives:
+        masters = [d for d in departments if d.startswith("master_")]
+        assert department == (masters[0].removeprefix("master_") if masters else None)
+    without_email = query(
+        target,
+        "select count(*), count(email_status) from pool.dim_leads l where email is null and "
+        "exists (select 1 from raw_apollo.people p where p.id = any(l.apollo_person_ids) "
+        "and p.email_status is not null)",
+    )[0]
+    assert without_email[0] > 0
+    assert without_email[1] == without_email[0]
+
+
+def test_every_apollo_field_reaches_a_mart(pool: dict) -> None:
+    from cis.jobs.reach import field_reach
+
+    reach = field_reach(pool["target"])
+    assert {r.entity for r in reach} == {"person", "organization", "employment_history"}
+    assert len(reach) > 80
+    missing = [(r.entity, r.field, r.values - r.reached) for r in reach if r.reached < r.values]
+    assert missing == []
+    organization_fields = {r.field for r in reach if r.entity == "organization"}
+    assert {"secondary_industries", "primary_phone", "funding_events"} <= organization_fields
+
+
+def test_a_clean_folder_builds_and_dbt_prints_plain_text(tmp_path: Path) -> None:
+    """A load without a single bad line still builds (the quarantine table exists, empty)."""
+    import subprocess
+    import sys
+
+    target = fresh_database(embedded_server(), "pool_clean_folder")
+    bootstrap(target)
+    landing = tmp_path / "landing"
+    generate_landing(landing, 120, seed=5, bad_records=False)
+    report = ingest_landing(target, landing, pipelines_dir=tmp_path / "dlt")
+    assert report.counts.rejected == 0
+    sync_clients(target, load_clients(ROOT / "config" / "clients.yml"))
+    script = (
+        "import sys, json; from cis.db import Target; from cis.transform import run_dbt; "
+        "from pathlib import Path; "
+        "run_dbt(['build'], Target(**json.loads(sys.argv[1])), "
+        "work_dir=Path(sys.argv[2]))"
+    )
+    builder = transformer_target(target)
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(builder.__dict__), str(tmp_path / "dbt")],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "\x1b[" not in result.stdout + result.stderr
+    assert "Completed successfully" in result.stdout
+    assert query(target, "select count(*) from raw_apollo.rejected_records") == [(0,)]

@@ -2,10 +2,17 @@
 
 ``generate_landing`` writes ``<out>/apollo/people/<YYYY-MM-DD>T<HHMMSS>Z-pull-<NNN>.jsonl`` files,
 one person object per line, with the messy cases a real pool has: job changes seen by a later
-re-pull, duplicate Apollo records of one person, LinkedIn-only leads, fields the loader does not
-know and, if asked, bad lines and a file that is not JSON Lines. The same arguments always give
-the same bytes. People are streamed: memory holds one integer per organisation and the new
-emails of job changers, nothing per person.
+re-pull, an older and a newer record of one Apollo id in the same file (in either order),
+duplicate Apollo records of one person, LinkedIn-only leads, fields the loader does not know
+and, if asked, bad lines and a file that is not JSON Lines. The same arguments always give the
+same bytes. People are streamed: memory holds one integer per organisation, the new emails of
+job changers and a few lines waiting for their place in the current file, nothing per person.
+
+Which of two records of one Apollo id is newer is decidable from the records alone, never from
+file names: the newer one's latest ``employment_history[].created_at``/``updated_at`` is
+strictly later than every such stamp of the older one (``apollo_people.latest_stamp``). Every
+record's top-level ``title`` and ``organization`` are those of its current role, and that
+role's ``start_date`` is not after the record's latest stamp.
 """
 
 from __future__ import annotations
@@ -39,7 +46,9 @@ CORRUPT_KIND = "corrupt_file"
 UNKNOWN_SENIORITIES = ("galactic_overlord", "board_observer", "chief_of_vibes")
 
 # The messy case of a person, decided by Universe.kind_share.
-NORMAL, JOB_CHANGE, SECOND_ID, NO_EMAIL, UNKNOWN_FIELDS, SAME_REPULL = range(6)
+NORMAL, JOB_CHANGE, SECOND_ID, NO_EMAIL, UNKNOWN_FIELDS, SAME_REPULL, SAME_FILE = range(7)
+# Other lines between the two records of a same-file repeat (fewer at the end of a file).
+SAME_FILE_GAP = (1, 9)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class Shares:
     missing_email: float = 0.08  # no email, LinkedIn URL only
     unknown_fields: float = 0.01  # a top-level field the loader does not know
     unchanged_repull: float = 0.03  # re-pulled later with nothing changed
+    same_file_repeat: float = 0.03  # an older and a newer record of one id in one first pull
     bad: float = 0.002  # bad lines (at least one of each kind when bad records are on)
 
     def __post_init__(self) -> None:
@@ -60,6 +70,7 @@ class Shares:
             self.missing_email,
             self.unknown_fields,
             self.unchanged_repull,
+            self.same_file_repeat,
         )
         if any(p < 0 for p in (*parts, self.bad)) or sum(parts) > 1:
             raise ValueError("shares must be >= 0 and the person shares must sum to <= 1")
@@ -81,6 +92,16 @@ class GenerateSummary:
         Apollo ids pulled again in the re-pull file with a changed title and/or organisation.
     unchanged_repulls : int
         Apollo ids pulled again with nothing changed.
+    same_file_repeats : int
+        Apollo ids written twice in one first-pull file: an older record and a newer one (new
+        title and/or organisation), a few lines apart. The newer record's latest
+        ``employment_history[].created_at``/``updated_at`` is strictly later than all of the
+        older record's.
+    older_first : int
+        Same-file repeats whose older record comes first in the file.
+    older_second : int
+        Same-file repeats whose newer record comes first (``older_first + older_second ==
+        same_file_repeats``).
     second_ids : int
         Emails that appear under a second Apollo id.
     missing_emails : int
@@ -100,6 +121,9 @@ class GenerateSummary:
     organizations: int
     repulls: int
     unchanged_repulls: int
+    same_file_repeats: int
+    older_first: int
+    older_second: int
     second_ids: int
     missing_emails: int
     unknown_field_records: int
@@ -127,6 +151,8 @@ class _Counts:
         self.people_lines = 0
         self.repulls = 0
         self.unchanged_repulls = 0
+        self.same_file_repeats = 0
+        self.older_first = 0
         self.second_ids = 0
         self.missing_emails = 0
         self.unknown = 0
@@ -142,7 +168,11 @@ class _Counts:
 
 
 class _RotatingWriter:
-    """Writes lines into pull files of at most ``per_file`` lines, each atomically renamed."""
+    """Writes lines into pull files of at most ``per_file`` lines, each atomically renamed.
+
+    A line can be deferred (:meth:`defer`) to a few lines later; it still goes to the current
+    file, whose room counts the deferred lines, and is written at its end if that comes first.
+    """
 
     def __init__(self, folder: Path, per_file: int, times: Iterator[datetime]) -> None:
         self.folder = folder
@@ -150,20 +180,57 @@ class _RotatingWriter:
         self.times = times
         self.number = 0
         self.lines = 0
+        self.pulled_at: datetime | None = None  # pull time of the current file
         self.handle: IO[str] | None = None
         self.tmp: Path | None = None
         self.final: Path | None = None
         self.written: list[Path] = []
+        self.deferred: list[tuple[int, str]] = []  # (line count that releases it, line)
+
+    def room(self) -> int:
+        """Lines the current file can still take (0 when no file is open)."""
+        if self.handle is None:
+            return 0
+        return self.per_file - self.lines - len(self.deferred)
+
+    def file_for(self, lines: int) -> datetime:
+        """Make the next ``lines`` lines fit in one file (rotating if needed); its pull time."""
+        if self.room() < min(lines, self.per_file):
+            self._rotate()
+        assert self.pulled_at is not None
+        return self.pulled_at
 
     def write(self, line: str) -> None:
-        if self.handle is None or self.lines >= self.per_file:
-            self.close()
-            self.number += 1
-            self._open(pull_file_name(next(self.times), self.number))
+        if self.room() < 1:
+            self._rotate()
+        self._put(line)
+
+    def defer(self, line: str, after: int) -> None:
+        """Write ``line`` after ``after`` more lines, in the current file (room must allow)."""
+        assert self.room() >= 1
+        due = self.lines + after
+        at = len(self.deferred)
+        while at and self.deferred[at - 1][0] > due:
+            at -= 1
+        self.deferred.insert(at, (due, line))
+
+    def _put(self, line: str) -> None:
         assert self.handle is not None
         self.handle.write(line)
         self.handle.write("\n")
         self.lines += 1
+        while self.deferred and self.deferred[0][0] <= self.lines:
+            self._put(self.deferred.pop(0)[1])
+
+    def _flush_deferred(self) -> None:
+        while self.deferred:
+            self._put(self.deferred.pop(0)[1])
+
+    def _rotate(self) -> None:
+        self.close()
+        self.number += 1
+        self.pulled_at = next(self.times)
+        self._open(pull_file_name(self.pulled_at, self.number))
 
     def write_raw(self, text: str) -> None:
         assert self.handle is not None
@@ -182,6 +249,7 @@ class _RotatingWriter:
 
     def close(self) -> None:
         if self.handle is not None and self.tmp is not None and self.final is not None:
+            self._flush_deferred()
             self.handle.close()
             os.replace(self.tmp, self.final)
             self.written.append(self.final)
@@ -253,6 +321,27 @@ def _corrupt_lines(u: Universe) -> list[bytes]:
     return lines
 
 
+def _write_same_file_repeat(u: Universe, i: int, writer: _RotatingWriter, counts: _Counts) -> None:
+    """Person ``i`` twice in the current file: the older record and, a few lines away, the newer.
+
+    The newer record is a job change (new title and/or organisation and email) made between
+    the older record's latest stamp and the file's pull time, so it is newer by its own stamps.
+    Repeats alternate: the first, third, ... write the older record first, the others the
+    newer one. The file is rotated first unless it has room for both records and one more line
+    (``lines_per_file`` >= 3), so the second record is never the next line unless nothing else
+    is left to write.
+    """
+    pulled_at = writer.file_for(3)
+    older = u.person(i)
+    newer = u.job_change(i, older, pulled_at)
+    older_first = counts.same_file_repeats % 2 == 0
+    counts.same_file_repeats += 1
+    counts.older_first += older_first
+    first, second = (older, newer) if older_first else (newer, older)
+    writer.write(counts.person(first))
+    writer.defer(counts.person(second), randint(rng_for(u.seed, "same-file", i), *SAME_FILE_GAP))
+
+
 def generate_landing(
     out_dir: Path,
     leads: int,
@@ -282,7 +371,9 @@ def generate_landing(
         Also write bad lines (not JSON, not an object, invalid email, unknown seniority,
         missing id) and one file that is not JSON Lines.
     lines_per_file : int
-        Lines per first-pull file.
+        Most lines per first-pull file. Both records of a same-file repeat always land in one
+        file, so a file may end up to two lines short; with ``lines_per_file`` 1 there are no
+        same-file repeats.
     shares : Shares, optional
         Shares of the messy cases (defaults: :class:`Shares`).
 
@@ -311,6 +402,7 @@ def generate_landing(
         shares.missing_email,
         shares.unknown_fields,
         shares.unchanged_repull,
+        shares.same_file_repeat if lines_per_file > 1 else 0.0,
     ):
         total += share
         bounds.append(total)
@@ -330,9 +422,14 @@ def generate_landing(
     for m in range(leads):
         i = u.index_at(m)
         kind = kind_of(i)
-        first_pulls.write(
-            counts.person(u.person(i, unknown_field=kind == UNKNOWN_FIELDS, email=kind != NO_EMAIL))
-        )
+        if kind == SAME_FILE:
+            _write_same_file_repeat(u, i, first_pulls, counts)
+        else:
+            first_pulls.write(
+                counts.person(
+                    u.person(i, unknown_field=kind == UNKNOWN_FIELDS, email=kind != NO_EMAIL)
+                )
+            )
         i2 = u.index_at((m - shift) % leads)
         if kind_of(i2) == SECOND_ID:
             counts.second_ids += 1
@@ -380,6 +477,9 @@ def generate_landing(
         organizations=u.org_count,
         repulls=counts.repulls,
         unchanged_repulls=counts.unchanged_repulls,
+        same_file_repeats=counts.same_file_repeats,
+        older_first=counts.older_first,
+        older_second=counts.same_file_repeats - counts.older_first,
         second_ids=counts.second_ids,
         missing_emails=counts.missing_emails,
         unknown_field_records=counts.unknown,

@@ -18,7 +18,7 @@ import random
 from array import array
 from bisect import bisect_right
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from cis.generate.distributions import (
@@ -105,6 +105,33 @@ def rng_for(seed: int, *parts: object) -> random.Random:
 def iso_ms(moment: datetime) -> str:
     """``2024-09-02T10:14:03.118Z``: Apollo's ``created_at`` format."""
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso_ms(stamp: str) -> datetime:
+    """The moment an :func:`iso_ms` string names (inverse of :func:`iso_ms`)."""
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+def latest_stamp(person: dict[str, Any]) -> datetime:
+    """The latest ``created_at``/``updated_at`` of a person's ``employment_history``.
+
+    This is how a reader tells, from the record alone, which of two records of one Apollo id
+    is newer: the generator keeps every newer record's latest stamp strictly later.
+    """
+    return max(
+        parse_iso_ms(entry[key])
+        for entry in person["employment_history"]
+        for key in ("created_at", "updated_at")
+        if entry.get(key)
+    )
+
+
+def current_entry(person: dict[str, Any]) -> dict[str, Any]:
+    """The current role: the ``current`` history entry with the newest ``start_date``."""
+    return max(
+        (e for e in person["employment_history"] if e["current"]),
+        key=lambda e: e["start_date"] or "",
+    )
 
 
 def month_start(day: date) -> date:
@@ -739,7 +766,13 @@ class Universe:
     def second_record(self, i: int, person: dict[str, Any]) -> dict[str, Any]:
         """A duplicate Apollo record of person ``i``: a second id, the same email."""
         rng = rng_for(self.seed, "second-id", i)
-        created = self.start - timedelta(seconds=randint(rng, 86400, 300 * 86400))
+        # Created after the current role started (the role's start date is never later than
+        # the record's own stamps), at least a day before the first pull.
+        began = date.fromisoformat(current_entry(person)["start_date"])
+        room = int((self.start - datetime.combine(began, time(), UTC)).total_seconds())
+        created = self.start - timedelta(
+            seconds=randint(rng, 86400, max(86400, min(300 * 86400, room)))
+        )
         created = created.replace(microsecond=randint(rng, 0, 999) * 1000)
         dup = dict(person)
         dup["id"] = self.object_id(SPACE_SECOND_ID, i, created)
@@ -765,6 +798,26 @@ class Universe:
         The old current employment entry gets an ``end_date`` and ``current=false``; a new
         current entry comes first. A move to another organisation changes ``organization{}``,
         ``organization_id`` and the email (to the new domain).
+
+        The change is newer by the record's own data: the new entry's ``created_at`` and the
+        old entry's ``updated_at`` are strictly later than every stamp of ``person`` (see
+        :func:`latest_stamp`) and before ``pulled_at``, and the new role starts on or before
+        that moment.
+
+        Parameters
+        ----------
+        i : int
+            Person index.
+        person : dict
+            The earlier record of person ``i`` (as :meth:`person` builds it).
+        pulled_at : datetime
+            When the pull that sees the change was made; more than a second after the
+            latest stamp of ``person``.
+
+        Returns
+        -------
+        dict
+            The later record, with the same ``id``.
         """
         rng = rng_for(self.seed, "job-change", i)
         department = next(
@@ -803,6 +856,11 @@ class Universe:
                 role.functions,
             )
         moved_at = pulled_at - timedelta(days=randint(rng, 1, 20), seconds=randint(rng, 0, 86399))
+        seen = latest_stamp(person)
+        if moved_at < seen + timedelta(seconds=1):
+            # A pull soon after the record was last touched: the change falls between the two.
+            span = int((pulled_at - seen).total_seconds())
+            moved_at = seen + timedelta(seconds=randint(rng, 1, max(1, span - 1)))
         moved_at = moved_at.replace(microsecond=randint(rng, 0, 999) * 1000)
         history = [dict(entry) for entry in person["employment_history"]]
         old = history[0]

@@ -2,7 +2,9 @@
 
 Exclusivity is the database's job: a partial unique index allows one active (or converted)
 assignment per lead, and inserts skip any lead another allocator took first. An advisory lock
-also serialises allocators so capacity is counted once.
+also serialises allocators so capacity, and each client's daily new-lead cap (assignments whose
+``assigned_at`` falls on the client's local day, read inside the same transaction), are counted
+once.
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ def allocate(
                 else []
             )
             notes = _shortfall_notes(plan, pool, assignments, clients, when, settings)
+            notes += _daily_cap_notes(plan)
             cur.execute(
                 "update cis.allocation_runs set finished_at = clock_timestamp(), "
                 "assigned_count = %s, released_count = %s, summary = %s "
@@ -111,6 +114,24 @@ def _shortfall_notes(plan, pool, assignments, clients, when, settings) -> list[s
     return notes
 
 
+def _daily_cap_notes(plan: AllocationPlan) -> list[str]:
+    """One line per active client whose daily new-lead cap holds back open capacity."""
+    notes = []
+    for s in plan.summaries:
+        if (
+            s.status == "active"
+            and s.daily_new_leads is not None
+            and s.daily_new_leads_left == 0
+            and s.open_capacity_after > 0
+        ):
+            notes.append(
+                f"{s.client_slug} reached its daily cap of {s.daily_new_leads} new leads "
+                f"({s.assigned_today_before + s.assigned_now} today); "
+                f"{s.open_capacity_after} open slots wait for tomorrow."
+            )
+    return notes
+
+
 def _summary(plan: AllocationPlan, notes: list[str]) -> dict:
     return {
         "clients": [
@@ -120,6 +141,9 @@ def _summary(plan: AllocationPlan, notes: list[str]) -> dict:
                 "open_capacity_after": s.open_capacity_after,
                 "shortfall": s.shortfall,
                 "released_now": s.released_now,
+                "daily_new_leads": s.daily_new_leads,
+                "assigned_today_before": s.assigned_today_before,
+                "daily_new_leads_left": s.daily_new_leads_left,
             }
             for s in plan.summaries
         ],

@@ -1,9 +1,15 @@
-"""Write config/clients.yml to cis.clients and give each client its read role."""
+"""Write config/clients.yml to cis.clients and give each client its read role.
+
+Besides the ICP and capacity, each row carries the client's vendor campaigns (``campaigns``, the
+ids that attribute events to it) and its sending settings (``daily_new_leads``, ``daily_sends``,
+``sending_days``, ``time_zone``).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import asdict
 
 from cis.bootstrap import ensure_client_role
 from cis.clients import Client
@@ -22,9 +28,10 @@ def sync_clients(target: Target, clients: Sequence[Client]) -> int:
                 insert into cis.clients (
                     client_id, client_slug, client_name, client_status, capacity, min_icp_score,
                     icp, excluded_companies, required_fields, allowed_email_statuses, db_role,
-                    config_hash, synced_at, cancelled_at
-                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, now(),
-                          case when %s = 'cancelled' then now() end)
+                    config_hash, campaigns, daily_new_leads, daily_sends, sending_days,
+                    time_zone, synced_at, cancelled_at
+                ) values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                          now(), case when %s = 'cancelled' then now() end)
                 on conflict (client_id) do update set
                     client_name = excluded.client_name,
                     client_status = excluded.client_status,
@@ -35,6 +42,11 @@ def sync_clients(target: Target, clients: Sequence[Client]) -> int:
                     required_fields = excluded.required_fields,
                     allowed_email_statuses = excluded.allowed_email_statuses,
                     config_hash = excluded.config_hash,
+                    campaigns = excluded.campaigns,
+                    daily_new_leads = excluded.daily_new_leads,
+                    daily_sends = excluded.daily_sends,
+                    sending_days = excluded.sending_days,
+                    time_zone = excluded.time_zone,
                     synced_at = now(),
                     cancelled_at = case
                         when excluded.client_status = 'cancelled'
@@ -54,6 +66,11 @@ def sync_clients(target: Target, clients: Sequence[Client]) -> int:
                     json.dumps(list(client.allowed_email_statuses)),
                     client.db_role,
                     client.config_hash,
+                    json.dumps(asdict(client.campaigns)),
+                    client.daily_new_leads,
+                    client.daily_sends,
+                    json.dumps(list(client.sending_days)),
+                    client.time_zone,
                     client.status,
                 ),
             )

@@ -147,6 +147,8 @@ def forget_person(
             if people_columns and identity.ids:
                 anonymised = _anonymise_people(cur, people_columns, identity.ids)
                 history = _delete_where(cur, "employment_history", "person_id", identity.ids)
+                # The organization objects their records carried name them (person_id).
+                _delete_where(cur, "organizations", "person_id", identity.ids)
                 _delete_where(cur, "search_results", "id", identity.ids)
             _clear_staging(cur)
             cleared = _clear_rejected_payloads(cur, identity.raw_values)

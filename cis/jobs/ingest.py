@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from cis.clients import Client
 from cis.db import Target, cursor, loader_target
 from ingestion.apollo import DATASET, LANDING_KIND, LoadCounts, apollo_landing_source, apollo_source
 from ingestion.apollo.helpers import ApolloStats
+from ingestion.landing import UnreadEntry, unread_entries
 from ingestion.pipeline import run_source
 
 # Landing kinds with a loader today; later phases add theirs (DESIGN.md, "Landing format").
@@ -21,8 +22,23 @@ LANDING_LOADERS = {LANDING_KIND: "apollo"}
 class IngestReport:
     counts: LoadCounts
     seconds: float = 0.0
-    unknown_kinds: list[str] = field(default_factory=list)
+    unread: list[UnreadEntry] = field(default_factory=list)
     stats: ApolloStats | None = None
+    stored: int | None = None  # person rows this run wrote to raw_apollo.people
+
+
+def stored_people(target: Target, load_ids: Sequence[str]) -> int:
+    """Person rows the given dlt loads wrote (a merge re-stamps the rows it replaces)."""
+    if not load_ids:
+        return 0
+    with cursor(target) as cur:
+        cur.execute("select to_regclass(%s)", (f"{DATASET}.people",))
+        if cur.fetchone()[0] is None:
+            return 0
+        cur.execute(
+            f"select count(*) from {DATASET}.people where _dlt_load_id = any(%s)", (list(load_ids),)
+        )
+        return int(cur.fetchone()[0])
 
 
 def suppressed_keys(target: Target) -> set[str]:
@@ -41,25 +57,25 @@ def known_person_ids(target: Target) -> set[str]:
         return {row[0] for row in cur.fetchall()}
 
 
-def unknown_landing_kinds(root: Path) -> list[str]:
-    """Folders with files that no loader reads yet: reported, never silently skipped."""
-    kinds = set()
-    for path in root.glob("*/*/*"):
-        if path.is_file():
-            kind = str(path.parent.relative_to(root))
-            if kind not in LANDING_LOADERS:
-                kinds.add(kind)
-    return sorted(kinds)
-
-
 def ingest_landing(
-    admin: Target, landing_dir: Path, pipelines_dir: Path | None = None
+    admin: Target,
+    landing_dir: Path,
+    pipelines_dir: Path | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> IngestReport:
+    """Load a landing folder; ``on_wait`` is called if another load holds the dataset's lock."""
     started = time.perf_counter()
     counts = LoadCounts()
     source = apollo_landing_source(str(landing_dir), suppressed_keys(admin), counts=counts)
-    run_source(source, "apollo_landing", DATASET, loader_target(admin), pipelines_dir)
-    return IngestReport(counts, time.perf_counter() - started, unknown_landing_kinds(landing_dir))
+    info = run_source(
+        source, "apollo_landing", DATASET, loader_target(admin), pipelines_dir, on_wait
+    )
+    return IngestReport(
+        counts,
+        time.perf_counter() - started,
+        unread_entries(landing_dir, LANDING_LOADERS),
+        stored=stored_people(admin, info.loads_ids),
+    )
 
 
 def ingest_apollo_api(
@@ -68,6 +84,7 @@ def ingest_apollo_api(
     api_key: str | None = None,
     base_url: str | None = None,
     pipelines_dir: Path | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     counts, stats = LoadCounts(), ApolloStats()
@@ -84,5 +101,10 @@ def ingest_apollo_api(
         stats=stats,
         **kwargs,
     )
-    run_source(source, "apollo", DATASET, loader_target(admin), pipelines_dir)
-    return IngestReport(counts, time.perf_counter() - started, stats=stats)
+    info = run_source(source, "apollo", DATASET, loader_target(admin), pipelines_dir, on_wait)
+    return IngestReport(
+        counts,
+        time.perf_counter() - started,
+        stats=stats,
+        stored=stored_people(admin, info.loads_ids),
+    )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
 from cis.db import Target, cursor, table_columns
+from cis.jobs.reach import field_reach
 
 
 @dataclass(frozen=True)
@@ -15,7 +16,7 @@ class PoolFigures:
     apollo_ids: int
     leads: int
     duplicates_merged: int  # Apollo ids folded into another lead by identity resolution
-    repulls_merged: int  # extra pulls of an Apollo id kept as history, not as new leads
+    repulls_merged: int  # further records of an Apollo id (re-pulls, repeats in one file)
     status_counts: dict[str, int]
     verified_share: float
     assignments_by_client: dict[str, int]
@@ -25,6 +26,15 @@ class PoolFigures:
     fields_seen: int = 0
     fields_stored: int = 0
     missing_fields: list[str] = field(default_factory=list)
+    history_versions: int = 0
+    leads_with_history: int = 0  # leads with more than one attribute version
+    reach_values: int = 0  # landing values in the records the marts describe
+    reach_reached: int = 0  # of those, present in a mart
+    reach_missing: list[str] = field(default_factory=list)  # entity.field not fully reached
+
+    @property
+    def reach_share(self) -> float:
+        return self.reach_reached / self.reach_values if self.reach_values else 1.0
 
     @property
     def collision_rate(self) -> float:
@@ -87,7 +97,13 @@ def pool_figures(target: Target, fields_seen: set[str] | None = None) -> PoolFig
         collisions, held = cur.fetchone()
         cur.execute("select count(*) from pool.dim_leads where pool_status = 'available'")
         available = cur.fetchone()[0]
+        cur.execute(
+            "select count(*), count(distinct lead_id) filter (where version_number > 1) "
+            "from pool.dim_lead_attribute_history"
+        )
+        versions, changed = cur.fetchone()
     stored, missing = stored_fields(target, fields_seen or set())
+    reach = field_reach(target)
     return PoolFigures(
         person_rows=person_rows,
         apollo_ids=apollo_ids,
@@ -103,4 +119,9 @@ def pool_figures(target: Target, fields_seen: set[str] | None = None) -> PoolFig
         fields_seen=len(fields_seen or ()),
         fields_stored=stored,
         missing_fields=missing,
+        history_versions=versions,
+        leads_with_history=changed,
+        reach_values=sum(r.values for r in reach),
+        reach_reached=sum(r.reached for r in reach),
+        reach_missing=[f"{r.entity}.{r.field}" for r in reach if r.reached < r.values],
     )

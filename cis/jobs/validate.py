@@ -11,14 +11,14 @@ from psycopg2.extras import execute_values
 
 from cis.clients import Client
 from cis.db import Target, connect
-from cis.jobs.frames import current_lead_id, read_assignments, read_events, read_leads
+from cis.jobs.frames import current_lead_id, read_held, read_lead, read_lead_history
 from cis.pool.validation import (
     ValidationResult,
     ValidationSettings,
     ValidationSummary,
     summarise,
     validate_batch,
-    validate_lead,
+    validate_lead_rows,
 )
 
 
@@ -37,20 +37,29 @@ def validate_one(
     settings: ValidationSettings | None = None,
     now: datetime | None = None,
 ) -> ValidationResult:
-    leads = read_leads(target)
-    lead_id = current_lead_id(target, lead_id)
-    match = leads[leads["lead_id"] == lead_id]
-    if match.empty:
-        raise LookupError(f"no lead {lead_id} in pool.dim_leads")
-    return validate_lead(
-        match.iloc[0].to_dict(),
-        client,
-        channel,
-        read_assignments(target),
-        read_events(target),
-        now or datetime.now(tz=UTC),
-        settings,
-    )
+    """Validate one lead for one client and channel: the just-in-time check before a touch.
+
+    Reads only that lead's rows, each through an index (its alias, its ``dim_leads`` row, its
+    assignments and its contact events), in one read-only snapshot; the result is the one the
+    batch form gives the same lead.
+
+    Raises
+    ------
+    LookupError
+        When no lead in ``pool.dim_leads`` has (or had) ``lead_id``.
+    """
+    conn = connect(target, autocommit=False)
+    try:
+        conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
+        lead = read_lead(conn, lead_id)
+        if lead is None:
+            raise LookupError(f"no lead {current_lead_id(target, lead_id, conn)} in pool.dim_leads")
+        assignments, events = read_lead_history(conn, lead["lead_id"], lead["email"])
+        conn.rollback()
+    finally:
+        conn.close()
+    when = now or datetime.now(tz=UTC)
+    return validate_lead_rows(lead, client, channel, assignments, events, when, settings)
 
 
 def validate_assigned(
@@ -60,17 +69,35 @@ def validate_assigned(
     settings: ValidationSettings | None = None,
     now: datetime | None = None,
 ) -> BatchOutcome:
-    """Validate every lead actively assigned to each client and record the results."""
+    """Validate every lead actively assigned to each client and record the results.
+
+    Set-based: three queries read the held leads and their history whatever the pool's size,
+    and each client's batch sees only its own leads' rows (every row is resolved to a current
+    lead id by the query, so nothing is matched by email later).
+    """
     when = now or datetime.now(tz=UTC)
-    leads, assignments, events = read_leads(target), read_assignments(target), read_events(target)
+    leads, assignments, events = read_held(target, [str(c.client_id) for c in clients])
     results: list[ValidationResult] = []
     for client in clients:
-        held = assignments[
-            (assignments["client_id"] == str(client.client_id))
-            & (assignments["assignment_status"] == "active")
-        ]["lead_id"]
-        batch = leads[leads["lead_id"].isin(set(held))]
-        results.extend(validate_batch(batch, client, channel, assignments, events, when, settings))
+        held = set(
+            assignments.loc[
+                (assignments["client_id"] == str(client.client_id))
+                & (assignments["assignment_status"] == "active"),
+                "lead_id",
+            ]
+        )
+        batch = leads[leads["lead_id"].isin(held)]
+        results.extend(
+            validate_batch(
+                batch,
+                client,
+                channel,
+                assignments[assignments["lead_id"].isin(held)],
+                events[events["lead_id"].isin(held)],
+                when,
+                settings,
+            )
+        )
     run_id = str(uuid.uuid4())
     by_slug = {c.slug: str(c.client_id) for c in clients}
     conn = connect(target)

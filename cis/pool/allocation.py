@@ -14,10 +14,13 @@ Rules
 * A lead is eligible for a client when it has an email address, its email status passes the
   email filter (see :class:`AllocationSettings`), its company is not excluded by the client and
   its ICP score is at least the client's ``min_icp_score``.
-* A client holds at most ``capacity`` active assignments. Competing clients draft: repeatedly,
-  the active client with open capacity and the lowest fill ratio ``(active + assigned) /
-  capacity`` (ties by slug) takes its best remaining eligible lead (highest score, ties by
-  ``lead_id``). A lead goes to one client only.
+* A client holds at most ``capacity`` active assignments, and receives at most
+  ``daily_new_leads`` new ones per calendar day in its own ``time_zone``: every assignment of the
+  client whose ``assigned_at`` falls on the local day of ``now`` counts, whatever its status now
+  (no cap when ``daily_new_leads`` is None).
+* Competing clients draft: repeatedly, the active client with open capacity and daily room and
+  the lowest fill ratio ``(active + assigned) / capacity`` (ties by slug) takes its best
+  remaining eligible lead (highest score, ties by ``lead_id``). A lead goes to one client only.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -112,17 +116,24 @@ class ClientAllocationSummary:
     assigned_now : int
         Leads the plan assigns to the client.
     open_capacity_after : int
-        Open slots left after the plan; 0 for paused and cancelled clients.
+        Open slots left after the plan (capacity minus active assignments, whatever the daily
+        cap); 0 for paused and cancelled clients.
     eligible_available : int
         Available leads eligible for this client before the draft, ignoring competition
         (0 for cancelled clients, which are not scored).
     shortfall : int
-        Slots an active client wanted but could not fill in this run (= ``open_capacity_after``
-        for active clients, 0 otherwise). Feed it to ``cis.pool.widen.widening_hints``.
+        Slots an active client wanted but could not fill in this run: ``open_capacity_after``
+        limited by the daily room left (``daily_new_leads_left``), 0 for paused and cancelled
+        clients. Slots the daily cap holds back are not a shortfall. Feed it to
+        ``cis.pool.widen.widening_hints``.
     status : str
         The client's status.
     released_now : int
         Assignments of this client the plan releases.
+    daily_new_leads : int or None
+        The client's daily new-lead cap (None: no cap).
+    assigned_today_before : int
+        Assignments the client received earlier on the local day of ``now`` (any status).
     """
 
     client_slug: str
@@ -134,13 +145,28 @@ class ClientAllocationSummary:
     shortfall: int
     status: str = "active"
     released_now: int = 0
+    daily_new_leads: int | None = None
+    assigned_today_before: int = 0
+
+    @property
+    def daily_new_leads_left(self) -> int | None:
+        """New leads the client may still receive today after the plan (None: no daily cap)."""
+        if self.daily_new_leads is None:
+            return None
+        return max(self.daily_new_leads - self.assigned_today_before - self.assigned_now, 0)
 
     @property
     def open_capacity_before(self) -> int:
-        """Open slots before the plan (0 unless the client is active)."""
+        """Slots this run could fill before the plan: open capacity, limited by the daily room.
+
+        0 unless the client is active.
+        """
         if self.status != "active":
             return 0
-        return max(self.capacity - self.active_before, 0)
+        room = max(self.capacity - self.active_before, 0)
+        if self.daily_new_leads is not None:
+            room = min(room, max(self.daily_new_leads - self.assigned_today_before, 0))
+        return room
 
 
 @dataclass(frozen=True)
@@ -166,7 +192,7 @@ class AllocationPlan:
 
 
 def prepare_assignments(assignments: pd.DataFrame | None) -> pd.DataFrame:
-    """Normalise an assignments frame: str ids, lower-case status, UTC ``released_at``.
+    """Normalise an assignments frame: str ids, lower-case status, UTC times.
 
     Parameters
     ----------
@@ -176,7 +202,8 @@ def prepare_assignments(assignments: pd.DataFrame | None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns ``assignment_id, lead_id, client_id, assignment_status, released_at``.
+        Columns ``assignment_id, lead_id, client_id, assignment_status, assigned_at,
+        released_at``.
     """
     a = ensure_columns(assignments, ASSIGNMENT_COLUMNS)
     return pd.DataFrame(
@@ -185,6 +212,7 @@ def prepare_assignments(assignments: pd.DataFrame | None) -> pd.DataFrame:
             "lead_id": id_strings(a["lead_id"]),
             "client_id": id_strings(a["client_id"]),
             "assignment_status": lower_strings(a["assignment_status"]),
+            "assigned_at": utc_series(a["assigned_at"]),
             "released_at": utc_series(a["released_at"]),
         },
         index=a.index,
@@ -291,6 +319,59 @@ def client_pool_mask(
     ).astype(bool)
 
 
+def local_day_bounds(
+    now: datetime | pd.Timestamp, time_zone: str
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The calendar day of ``now`` in ``time_zone`` as UTC bounds ``[start, end)``.
+
+    Parameters
+    ----------
+    now : datetime or pandas.Timestamp
+        The planning time (naive values are taken as UTC).
+    time_zone : str
+        An IANA time zone name.
+
+    Returns
+    -------
+    tuple of pandas.Timestamp
+        Local midnight of that day and of the next one, in UTC (a DST day is 23 or 25 hours).
+    """
+    zone = ZoneInfo(time_zone)
+    day = to_utc(now).to_pydatetime().astimezone(zone).date()
+    start = datetime.combine(day, time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+    return to_utc(start), to_utc(end)
+
+
+def assigned_today(
+    assignments: pd.DataFrame | None, client: Client, now: datetime | pd.Timestamp
+) -> int:
+    """Assignments a client received on the local day of ``now`` (its ``time_zone``), any status.
+
+    Parameters
+    ----------
+    assignments : pandas.DataFrame or None
+        History of ``cis.lead_assignments`` (``client_id`` and ``assigned_at`` are read).
+    client : Client
+        Supplies ``client_id`` and ``time_zone``.
+    now : datetime or pandas.Timestamp
+        The planning time (naive values are taken as UTC).
+
+    Returns
+    -------
+    int
+        What counts against the client's ``daily_new_leads``.
+    """
+    return _assigned_today(prepare_assignments(assignments), client, to_utc(now))
+
+
+def _assigned_today(a: pd.DataFrame, client: Client, now: pd.Timestamp) -> int:
+    start, end = local_day_bounds(now, client.time_zone)
+    mine = a["client_id"] == str(client.client_id)
+    when = a["assigned_at"]
+    return int((mine & (when >= start) & (when < end)).sum())
+
+
 @dataclass
 class _DraftState:
     client: Client
@@ -298,6 +379,7 @@ class _DraftState:
     active: int
     candidates: np.ndarray  # positions into the pool, best first
     scores: np.ndarray  # score per pool position
+    daily_room: int | None = None  # new leads the client may still take today (None: no cap)
     pointer: int = 0
     taken: list[int] = field(default_factory=list)
 
@@ -305,6 +387,8 @@ class _DraftState:
         return Fraction(self.active + len(self.taken), self.client.capacity)
 
     def has_room(self) -> bool:
+        if self.daily_room is not None and len(self.taken) >= self.daily_room:
+            return False
         return self.active + len(self.taken) < self.client.capacity
 
 
@@ -364,6 +448,9 @@ def plan_allocation(
     rank = np.empty(len(pool), dtype=np.int64)
     rank[np.argsort(lead_ids.astype(str), kind="stable")] = np.arange(len(pool))
 
+    today_counts = {
+        c.slug: _assigned_today(a, c, now) for c in ordered if c.daily_new_leads is not None
+    }
     eligible_counts: dict[str, int] = {}
     states: list[_DraftState] = []
     for client in ordered:
@@ -379,12 +466,24 @@ def plan_allocation(
         eligible_counts[client.slug] = int(eligible.sum())
         client_id = str(client.client_id)
         active = int(active_counts.get(client_id, 0))
-        if client.status != "active" or active >= client.capacity or not eligible.any():
+        daily_room = (
+            None
+            if client.daily_new_leads is None
+            else max(client.daily_new_leads - today_counts[client.slug], 0)
+        )
+        if (
+            client.status != "active"
+            or active >= client.capacity
+            or daily_room == 0
+            or not eligible.any()
+        ):
             continue
         positions = np.flatnonzero(eligible)
         score_values = scores.to_numpy(dtype=float)
         order = np.lexsort((rank[positions], -score_values[positions]))
-        states.append(_DraftState(client, client_id, active, positions[order], score_values))
+        states.append(
+            _DraftState(client, client_id, active, positions[order], score_values, daily_room)
+        )
 
     assign = _draft(states, lead_ids)
     assigned_counts: dict[str, int] = {}
@@ -396,6 +495,10 @@ def plan_allocation(
         active = int(active_counts.get(str(client.client_id), 0))
         assigned = assigned_counts.get(client.slug, 0)
         open_after = max(client.capacity - active - assigned, 0) if client.status == "active" else 0
+        today = today_counts.get(client.slug, 0)
+        shortfall = open_after
+        if client.daily_new_leads is not None:
+            shortfall = min(shortfall, max(client.daily_new_leads - today - assigned, 0))
         summaries.append(
             ClientAllocationSummary(
                 client_slug=client.slug,
@@ -404,9 +507,11 @@ def plan_allocation(
                 assigned_now=assigned,
                 open_capacity_after=open_after,
                 eligible_available=eligible_counts.get(client.slug, 0),
-                shortfall=open_after,
+                shortfall=shortfall,
                 status=client.status,
                 released_now=released_counts.get(client.slug, 0),
+                daily_new_leads=client.daily_new_leads,
+                assigned_today_before=today,
             )
         )
     return AllocationPlan(assign=assign, release=releases, summaries=summaries)

@@ -17,7 +17,8 @@ import pandas as pd
 from cis.clients import Icp
 from cis.pool._frames import column, lower_strings
 
-# Criterion names are the ICP keys of config/clients.yml (employee_range covers min and max).
+# Criterion names are the ICP keys of config/clients.yml (employee_range covers min and max, and
+# the employee_ranges bands).
 CRITERION_WEIGHTS: Mapping[str, float] = {
     "seniorities": 0.30,
     "titles": 0.20,
@@ -44,14 +45,15 @@ def specified_criteria(icp: Icp) -> tuple[str, ...]:
     Returns
     -------
     tuple of str
-        Names from ``CRITERIA``; ``employee_range`` counts when either bound is set.
+        Names from ``CRITERIA``; ``employee_range`` counts when either bound or any employee
+        band (``Icp.employee_ranges``) is set.
     """
     present = {
         "seniorities": bool(_clean(icp.seniorities)),
         "titles": bool(_clean(icp.titles)),
         "departments": bool(_clean(icp.departments)),
         "industries": bool(_clean(icp.industries)),
-        "employee_range": icp.employee_min is not None or icp.employee_max is not None,
+        "employee_range": bool(icp.employee_bands),
         "countries": bool(_clean(icp.countries)),
         "keywords": bool(_clean(icp.keywords)),
     }
@@ -74,7 +76,7 @@ def without_criterion(icp: Icp, criterion: str) -> Icp:
         The same profile without that criterion.
     """
     if criterion == "employee_range":
-        return replace(icp, employee_min=None, employee_max=None)
+        return replace(icp, employee_min=None, employee_max=None, employee_ranges=())
     if criterion not in CRITERION_WEIGHTS:
         raise ValueError(f"unknown ICP criterion {criterion!r}; expected one of {CRITERIA}")
     return replace(icp, **{criterion: ()})
@@ -195,13 +197,15 @@ def _titles(leads: pd.DataFrame, icp: Icp) -> pd.Series:
 
 
 def _employee_range(leads: pd.DataFrame, icp: Icp) -> pd.Series:
+    """The company's employee count is in any of the ICP's bands (a union, bounds inclusive)."""
     counts = pd.to_numeric(column(leads, "employee_count"), errors="coerce")
-    ok = counts.notna()
-    if icp.employee_min is not None:
-        ok &= counts >= icp.employee_min
-    if icp.employee_max is not None:
-        ok &= counts <= icp.employee_max
-    return ok.fillna(False).astype(bool)
+    ok = pd.Series(False, index=leads.index, dtype=bool)
+    for low, high in icp.employee_bands:
+        inside = counts >= low
+        if high is not None:
+            inside &= counts <= high
+        ok |= inside.fillna(False).astype(bool)
+    return ok
 
 
 def _join_keywords(value: object) -> str:

@@ -388,6 +388,54 @@ def validate_lead(
     return _validate_records([lead], client, channel, assignments, events, now, settings)[0]
 
 
+def validate_lead_rows(
+    lead: Mapping,
+    client: Client,
+    channel: str,
+    assignments: Iterable[Mapping],
+    events: Iterable[Mapping],
+    now: datetime | pd.Timestamp,
+    settings: ValidationSettings | None = None,
+) -> ValidationResult:
+    """Validate one lead from plain rows, without building frames: the pre-send fast path.
+
+    Gives the result :func:`validate_lead` and :func:`validate_batch` give for the same lead
+    and history, in microseconds rather than milliseconds: the history is a handful of rows,
+    folded in plain Python with the same normalisation (ids as text, statuses, channels and
+    addresses stripped and lower-cased, times in UTC, events after ``now`` ignored).
+
+    Parameters
+    ----------
+    lead : Mapping
+        One ``dim_leads`` row.
+    client, channel, now, settings
+        As for :func:`validate_lead`.
+    assignments : iterable of Mapping
+        Assignment rows (``lead_id``, ``client_id``, ``assignment_status``); rows of other
+        leads are ignored, so the lead's own rows are enough.
+    events : iterable of Mapping
+        Contact event rows (``lead_id``, ``email``, ``channel``, ``event_type``,
+        ``occurred_at``); rows of other leads are ignored. A row without ``lead_id`` counts
+        for the lead when its ``email`` matches the lead's (case-insensitive).
+
+    Returns
+    -------
+    ValidationResult
+    """
+    _check_channel(channel)
+    settings = settings or ValidationSettings()
+    now = to_utc(now)
+    raw_id, raw_email = lead.get("lead_id"), lead.get("email")
+    lead_id = None if is_blank(raw_id) else str(raw_id)
+    email = None if is_blank(raw_email) else str(raw_email).strip().lower()
+    history = (
+        LeadHistory()
+        if lead_id is None
+        else _history_from_rows(lead_id, email, client, channel, assignments, events, now)
+    )
+    return _verdict(lead, lead_id, client, channel, now, settings, history)
+
+
 def validate_batch(
     leads: pd.DataFrame,
     client: Client,
@@ -471,26 +519,37 @@ def _validate_records(
         None if is_blank(r.get("email")) else str(r.get("email")).strip().lower() for r in records
     ]
     histories = _histories(lead_ids, emails, client, channel, assignments, events, now)
-    rules = [rule for rule in RULES if rule.name in settings.enabled_rules]
     empty = LeadHistory()
-    results = []
-    for record, lead_id in zip(records, lead_ids, strict=True):
-        ctx = RuleContext(record, client, channel, now, settings, histories.get(lead_id, empty))
-        failures = []
-        for rule in rules:
+    return [
+        _verdict(record, lead_id, client, channel, now, settings, histories.get(lead_id, empty))
+        for record, lead_id in zip(records, lead_ids, strict=True)
+    ]
+
+
+def _verdict(
+    record: Mapping,
+    lead_id: str | None,
+    client: Client,
+    channel: str,
+    now: pd.Timestamp,
+    settings: ValidationSettings,
+    history: LeadHistory,
+) -> ValidationResult:
+    """Run every enabled rule on one lead and its history."""
+    ctx = RuleContext(record, client, channel, now, settings, history)
+    failures = []
+    for rule in RULES:
+        if rule.name in settings.enabled_rules:
             detail = rule.check(ctx)
             if detail is not None:
                 failures.append(RuleFailure(rule.name, detail))
-        results.append(
-            ValidationResult(
-                lead_id=str(lead_id),
-                client_slug=client.slug,
-                channel=channel,
-                allowed=not failures,
-                failures=tuple(failures),
-            )
-        )
-    return results
+    return ValidationResult(
+        lead_id=str(lead_id),
+        client_slug=client.slug,
+        channel=channel,
+        allowed=not failures,
+        failures=tuple(failures),
+    )
 
 
 def _histories(
@@ -535,6 +594,92 @@ def _histories(
         )
         for lead_id in with_history
     }
+
+
+def _id_text(value: object) -> str | None:
+    """An identifier as text, None when missing (as ``id_strings`` does for a column)."""
+    return None if _missing(value) else str(value)
+
+
+def _lower_text(value: object) -> str | None:
+    """Stripped lower-case text, None when missing or blank (as ``lower_strings`` does)."""
+    if _missing(value):
+        return None
+    return str(value).strip().lower() or None
+
+
+def _utc_time(value: object) -> pd.Timestamp | None:
+    """A time in UTC, None when missing or unparseable (as ``utc_series`` does)."""
+    if _missing(value):
+        return None
+    if isinstance(value, datetime):  # what the database gives: no parsing needed
+        return to_utc(value)
+    try:
+        stamp = pd.to_datetime(value, errors="coerce", utc=True)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return None if _missing(stamp) else stamp
+
+
+def _missing(value: object) -> bool:
+    """None, NaN, NaT or pd.NA (what ``Series.isna`` calls missing; list-likes never are)."""
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _history_from_rows(
+    lead_id: str,
+    email: str | None,
+    client: Client,
+    channel: str,
+    assignments: Iterable[Mapping],
+    events: Iterable[Mapping],
+    now: pd.Timestamp,
+) -> LeadHistory:
+    """One lead's LeadHistory folded from plain rows; the same as :func:`_histories` gives."""
+    client_id = str(client.client_id)
+    active_for_client = converted = False
+    for row in assignments:
+        if _id_text(row.get("lead_id")) != lead_id:
+            continue
+        status = _lower_text(row.get("assignment_status"))
+        if status == "active" and _id_text(row.get("client_id")) == client_id:
+            active_for_client = True
+        elif status == "converted":
+            converted = True
+
+    latest: dict[str | None, pd.Timestamp] = {}
+    touch_count = 0
+    last_any = last_channel = None
+    for row in events:
+        at = _utc_time(row.get("occurred_at"))
+        if at is None or at > now:
+            continue
+        event_lead = _id_text(row.get("lead_id"))
+        if event_lead is None:
+            if email is None or _lower_text(row.get("email")) != email:
+                continue
+        elif event_lead != lead_id:
+            continue
+        kind = _lower_text(row.get("event_type"))
+        if kind not in latest or at > latest[kind]:
+            latest[kind] = at
+        if kind == "touch":
+            touch_count += 1
+            last_any = at if last_any is None or at > last_any else last_any
+            if _lower_text(row.get("channel")) == channel:
+                last_channel = at if last_channel is None or at > last_channel else last_channel
+    return LeadHistory(
+        active_for_client=active_for_client,
+        converted=converted,
+        bounced_at=latest.get("bounce"),
+        unsubscribed_at=latest.get("unsubscribe"),
+        do_not_contact_at=latest.get("do_not_contact"),
+        replied_at=latest.get("reply"),
+        not_interested_at=latest.get("not_interested"),
+        last_touch_any=last_any,
+        last_touch_channel=last_channel,
+        touch_count=touch_count,
+    )
 
 
 def _lead_events(

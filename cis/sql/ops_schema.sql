@@ -20,6 +20,15 @@ create table if not exists cis.clients (
     cancelled_at timestamptz
 );
 
+-- Added with the vendor campaigns and sending limits (config/clients.yml); additive, so an
+-- existing database gains them on the next bootstrap.
+alter table cis.clients add column if not exists campaigns jsonb not null default '{}'::jsonb;
+alter table cis.clients add column if not exists daily_new_leads integer check (daily_new_leads >= 0);
+alter table cis.clients add column if not exists daily_sends integer check (daily_sends >= 0);
+alter table cis.clients add column if not exists sending_days jsonb not null
+    default '["mon", "tue", "wed", "thu", "fri"]'::jsonb;
+alter table cis.clients add column if not exists time_zone text not null default 'UTC';
+
 create table if not exists cis.lead_assignments (
     assignment_id uuid primary key default gen_random_uuid(),
     lead_id uuid not null,

@@ -35,14 +35,6 @@ def country_names() -> dict[str, str]:
         return {row["country_code"]: row["country_name"] for row in csv.DictReader(handle)}
 
 
-def employee_ranges(low: int | None, high: int | None) -> list[str]:
-    """Apollo's ``"min,max"`` strings for the standard bands that overlap [low, high]."""
-    if low is None and high is None:
-        return []
-    lo, hi = low or 1, high or 1_000_000
-    return [f"{a},{b}" for a, b in EMPLOYEE_BANDS if b >= lo and a <= hi]
-
-
 def icp_query(icp: Icp) -> dict[str, Any]:
     """The ``mixed_people/api_search`` body for an ICP (page and per_page are added later)."""
     query: dict[str, Any] = {}
@@ -54,7 +46,11 @@ def icp_query(icp: Icp) -> dict[str, Any]:
     if icp.countries:
         names = country_names()
         query["person_locations"] = [names.get(code, code) for code in icp.countries]
-    if ranges := employee_ranges(icp.employee_min, icp.employee_max):
+    if ranges := [
+        f"{a},{b}"
+        for a, b in EMPLOYEE_BANDS
+        if any(b >= max(low, 1) and (high is None or a <= high) for low, high in icp.employee_bands)
+    ]:
         query["organization_num_employees_ranges"] = ranges
     tags = [*icp.industries, *icp.keywords]
     if tags:

@@ -91,8 +91,11 @@ def columns(spec: dict[str, dict]) -> dict[str, dict]:
 
 
 META_COLUMNS = {
+    "_record_id": {"data_type": "text", "nullable": False},
     "_pull_id": {"data_type": "text", "nullable": False},
     "_pulled_at": {"data_type": "timestamp", "nullable": False},
+    "_pulled_at_basis": {"data_type": "text", "nullable": False},
+    "_observed_at": _TS,
     "_record_hash": {"data_type": "text", "nullable": False},
     "_source": {"data_type": "text", "nullable": False},
     "_source_file": _TEXT,
@@ -142,6 +145,7 @@ PERSON_COLUMNS = {
 }
 
 ORGANIZATION_COLUMNS = {
+    "person_id": {"data_type": "text", "nullable": False},
     **{
         name: _TEXT
         for name in (

@@ -1,39 +1,40 @@
-{#- Each Apollo person's current role, from the employment history of its latest pull. -#}
+{#-
+    The current role each Apollo person record shows: its current (non-education) employment
+    entry that started most recently. One row per record that has one; dim_leads and the
+    attribute history read the row of the record they take the lead's role from, so the title
+    and the current role always come from the same record.
+-#}
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['person_record_id'], 'unique': true}],
+    post_hook=["analyze {{ this }}"]
+) }}
+
 with
 
 history as (
     select * from {{ ref('stg_apollo__employment_history') }}
 ),
 
-latest_pull as (
-    select
-        apollo_person_id,
-        max(pulled_at) as pulled_at
-    from history
-    group by apollo_person_id
-),
-
 current_roles as (
     select
-        history.apollo_person_id,
-        history.title,
-        history.apollo_organization_id,
-        history.organization_name,
-        history.started_on,
+        person_record_id,
+        apollo_person_id,
+        title,
+        apollo_organization_id,
+        organization_name,
+        started_on,
         row_number() over (
-            partition by history.apollo_person_id
-            order by history.started_on desc nulls last, history.entry_index asc
+            partition by person_record_id
+            order by started_on desc nulls last, entry_index asc
         ) as role_rank
     from history
-    inner join latest_pull
-        on
-            history.apollo_person_id = latest_pull.apollo_person_id
-            and history.pulled_at = latest_pull.pulled_at
-    where history.is_current and coalesce(history.entry_kind, 'work') not in ('education')
+    where is_current and not is_education
 ),
 
 final as (
     select
+        person_record_id,
         apollo_person_id,
         title as current_role_title,
         apollo_organization_id as current_role_apollo_organization_id,

@@ -29,6 +29,21 @@ countries as (
     select * from {{ ref('country_codes') }}
 ),
 
+country_lookup as (
+    -- A country as Apollo writes it (a name) or as a code, one equi-join key for both.
+    select
+        lower(country_name) as country_key,
+        country_code,
+        default_time_zone
+    from countries
+    union
+    select
+        lower(country_code) as country_key,
+        country_code,
+        default_time_zone
+    from countries
+),
+
 regions as (
     select * from {{ ref('region_time_zones') }}
 ),
@@ -122,11 +137,11 @@ enriched as (
         current_roles.current_role_title,
         current_roles.current_role_started_on,
         coalesce(
-            countries.country_code,
+            country_lookup.country_code,
             case when upper(leads.country) ~ '^[A-Z]{2}$' then upper(leads.country) end
         ) as country_code,
         regions.time_zone as region_time_zone,
-        countries.default_time_zone as country_time_zone,
+        country_lookup.default_time_zone as country_time_zone,
         holders.client_id as assigned_client_id,
         holders.assignment_status as holder_status,
         suppression_by_lead.deleted_at,
@@ -135,14 +150,11 @@ enriched as (
         coalesce(events_by_lead.has_bounced, false) as has_bounced
     from leads
     left join organizations on leads.apollo_organization_id = organizations.apollo_organization_id
-    left join current_roles on leads.apollo_person_id = current_roles.apollo_person_id
-    left join countries
-        on
-            lower(leads.country) = lower(countries.country_name)
-            or upper(leads.country) = countries.country_code
+    left join current_roles on leads.role_record_id = current_roles.person_record_id
+    left join country_lookup on lower(leads.country) = country_lookup.country_key
     left join regions
         on
-            countries.country_code = regions.country_code
+            country_lookup.country_code = regions.country_code
             and lower(leads.state) = lower(regions.region_name)
     left join holders on leads.lead_id = holders.lead_id
     left join suppression_by_lead on leads.lead_id = suppression_by_lead.lead_id
@@ -166,6 +178,7 @@ final as (
         linkedin_url,
         phone_numbers -> 0 ->> 'sanitized_number' as phone,
         phone_numbers,
+        personal_emails,
         photo_url,
         twitter_url,
         github_url,
@@ -206,6 +219,9 @@ final as (
         current_role_started_on,
         pull_count::integer as pull_count,
         field_sources,
+        extra_fields,
+        role_record_id,
+        latest_record_id,
         enriched_at,
         last_enriched_at,
         case

@@ -1,3 +1,11 @@
+{%- set typed = [
+    'id', 'first_name', 'last_name', 'name', 'title', 'headline', 'email', 'email_status',
+    'linkedin_url', 'photo_url', 'twitter_url', 'github_url', 'facebook_url',
+    'extrapolated_email_confidence', 'street_address', 'city', 'state', 'country', 'postal_code',
+    'formatted_address', 'time_zone', 'seniority', 'departments', 'subdepartments', 'functions',
+    'phone_numbers', 'personal_emails', 'intent_strength', 'show_intent', 'email_domain_catchall',
+    'revealed_for_current_team', 'is_likely_to_engage', 'organization_id'
+] -%}
 with
 
 source as (
@@ -6,13 +14,18 @@ source as (
 
 renamed as (
     select
-        {{ cis_uuid(["'apollo_person'", 'id', '_pull_id']) }} as person_pull_id,
+        {{ cis_uuid(["'apollo_person_record'", '_record_id']) }} as person_record_id,
+        _record_id::text as record_id,
         id::text as apollo_person_id,
         _pull_id::text as pull_id,
         _pulled_at as pulled_at,
+        _pulled_at_basis::text as pulled_at_basis,
+        case when _pulled_at_basis <> 'loaded' then _pulled_at end as pull_time,
+        _observed_at as observed_at,
         _source::text as pull_source,
         _source_file::text as source_file,
         _source_line as source_line,
+        coalesce(_source_file, _pull_id)::text as file_order_key,
         {{ nullif_blank('first_name') }} as first_name,
         {{ nullif_blank('last_name') }} as last_name,
         {{ nullif_blank('name') }} as full_name,
@@ -35,16 +48,18 @@ renamed as (
         {{ nullif_blank('formatted_address') }} as formatted_address,
         {{ nullif_blank('time_zone') }} as time_zone,
         {{ nullif_blank('seniority') }} as seniority,
-        nullif(departments, '[]'::jsonb) as departments,
-        nullif(subdepartments, '[]'::jsonb) as subdepartments,
-        nullif(functions, '[]'::jsonb) as functions,
-        nullif(phone_numbers, '[]'::jsonb) as phone_numbers,
+        departments,
+        subdepartments,
+        functions,
+        phone_numbers,
+        personal_emails,
         {{ nullif_blank('intent_strength') }} as intent_strength,
         show_intent,
         email_domain_catchall,
         revealed_for_current_team,
         is_likely_to_engage,
-        {{ nullif_blank('organization_id') }} as apollo_organization_id
+        {{ nullif_blank('organization_id') }} as apollo_organization_id,
+        {{ extra_fields('source', typed) }} as extra_fields
     from source
 )
 
