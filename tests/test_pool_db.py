@@ -811,3 +811,92 @@ def test_a_clean_folder_builds_and_dbt_prints_plain_text(tmp_path: Path) -> None
     assert "\x1b[" not in result.stdout + result.stderr
     assert "Completed successfully" in result.stdout
     assert query(target, "select count(*) from raw_apollo.rejected_records") == [(0,)]
+
+
+def test_a_client_role_reads_only_its_own_rows_in_every_relation(pool: dict) -> None:
+    """Every relation a client role may select from either filters to its own rows or holds
+    nothing about other clients' leads."""
+    target = pool["target"]
+    allocate(target, pool["clients"])
+    build(target, pool["work"], "stg_cis__lead_assignments+ stg_cis__clients+ dim_organizations")
+    northwind = next(c for c in pool["clients"] if c.slug == "northwind")
+    as_northwind = replace(target, user=northwind.db_role, password="")
+    readable = query(
+        target,
+        "select n.nspname, c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+        "where c.relkind in ('r', 'v', 'm', 'p') and n.nspname not in "
+        "('pg_catalog', 'information_schema', 'pg_toast') "
+        "and has_schema_privilege(%s, n.oid, 'usage') "
+        "and has_table_privilege(%s, c.oid, 'select')",
+        (northwind.db_role, northwind.db_role),
+    )
+    held = {
+        row[0]
+        for row in query(
+            target,
+            "select distinct al.lead_id::text from cis.lead_assignments a "
+            "join pool.dim_lead_aliases al on a.lead_id = al.alias_lead_id "
+            "where a.client_id = %s and a.assignment_status in ('active', 'converted')",
+            (str(northwind.client_id),),
+        )
+    }
+    held_aliases = {
+        row[0]
+        for row in query(
+            target,
+            "select alias_lead_id::text from pool.dim_lead_aliases where lead_id::text = any(%s)",
+            (sorted(held),),
+        )
+    }
+    held_orgs = {
+        row[0]
+        for row in query(
+            target,
+            "select distinct organization_id::text from pool.dim_leads "
+            "where lead_id::text = any(%s) and organization_id is not null",
+            (sorted(held),),
+        )
+    }
+    assert held and held_orgs
+    checked = {}
+    for schema, table in readable:
+        columns = {
+            r[0]
+            for r in query(
+                target,
+                "select column_name from information_schema.columns "
+                "where table_schema = %s and table_name = %s",
+                (schema, table),
+            )
+        }
+        relation = f'"{schema}"."{table}"'
+        if "client_id" in columns:
+            seen = {
+                r[0]
+                for r in query(as_northwind, f"select distinct client_id::text from {relation}")
+            }
+            assert seen <= {str(northwind.client_id)}, relation
+            checked[relation] = "client_id"
+        elif "lead_id" in columns:
+            seen = {
+                r[0] for r in query(as_northwind, f"select distinct lead_id::text from {relation}")
+            }
+            assert seen <= held | held_aliases, relation
+            checked[relation] = "lead_id"
+        elif "organization_id" in columns:
+            seen = {
+                r[0]
+                for r in query(
+                    as_northwind, f"select distinct organization_id::text from {relation}"
+                )
+            }
+            assert seen <= held_orgs, relation
+            checked[relation] = "organization_id"
+        else:
+            checked[relation] = "no client data"
+            assert columns & {"email", "apollo_person_id", "linkedin_url"} == set(), relation
+    assert {'"pool"."dim_lead_aliases"', '"pool"."dim_organizations"', '"pool"."dim_leads"'} <= set(
+        checked
+    )
+    visible_orgs = query(as_northwind, "select count(*) from pool.dim_organizations")[0][0]
+    assert visible_orgs == len(held_orgs)

@@ -4,7 +4,13 @@
     gives way stays valid here, so assignments and events recorded against it still find the
     person (and exclusivity still holds).
 -#}
-{{ config(indexes=[{'columns': ['lead_id']}]) }}
+{{ config(
+    indexes=[{'columns': ['lead_id']}],
+    post_hook=[
+        "{{ create_client_held_functions() }}",
+        "{{ client_row_security(using='lead_id in (select ' ~ this.schema ~ '.client_held_lead_ids())') }}",
+    ]
+) }}
 
 with
 

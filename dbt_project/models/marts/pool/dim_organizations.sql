@@ -1,4 +1,6 @@
+-- depends_on: {{ ref('dim_lead_aliases') }}
 {{ config(
+    post_hook=["{{ client_row_security(using='organization_id in (select ' ~ this.schema ~ '.client_held_organization_ids())') }}"],
     indexes=[
         {'columns': ['apollo_organization_id'], 'unique': true},
         {'columns': ['primary_domain']},
