@@ -23,3 +23,24 @@ def test_no_password_is_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     printed = " ".join(shell_env(admin).values()) + admin.display_url
     assert "s3cr" not in printed
     assert admin.display_url == "postgresql://admin:***@db.example.internal:5432/cis"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"email": "@"}, "not an email address"),
+        ({"email": "  "}, "not an email address"),
+        ({"email": "jane@"}, "not an email address"),
+        ({"linkedin_url": "linkedin.com"}, "not a LinkedIn profile URL"),
+        ({"linkedin_url": "https://www.linkedin.com/in/"}, "not a LinkedIn profile URL"),
+        ({"apollo_id": "%"}, "not an Apollo id"),
+    ],
+)
+def test_forget_refuses_what_does_not_name_one_person(kwargs: dict, message: str) -> None:
+    from cis.jobs.forget import check_request
+
+    with pytest.raises(ValueError, match=message):
+        check_request(kwargs.get("email"), kwargs.get("linkedin_url"), kwargs.get("apollo_id"))
+    check_request(
+        "jane.doe@acme.com", "http://www.linkedin.com/in/Jane-Doe/", "64f1c2a9e8b7d50001a3c9f1"
+    )

@@ -9,6 +9,7 @@ audit record is kept, and hashed suppression keys stop any later pull from bring
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from psycopg2 import sql
@@ -21,6 +22,7 @@ from cis.privacy import (
     normalise_email,
     normalise_linkedin,
 )
+from ingestion.apollo.records import email_problem
 
 # Raw person columns that are kept after anonymisation (no one is identified by them); every
 # other column, unknown new fields included, is set to null.
@@ -62,6 +64,26 @@ _LINKEDIN_KEY_SQL = (
     "rtrim(lower(regexp_replace(trim(linkedin_url), "
     "'^(https?://)?([a-z]{2,3}\\.)?linkedin\\.com/', 'linkedin.com/', 'i')), '/')"
 )
+
+
+_APOLLO_ID = re.compile(r"^[A-Za-z0-9]{8,64}$")
+_LINKEDIN_PROFILE = re.compile(r"^linkedin\.com/(in|pub)/[^/?#\s]+$")
+
+
+def check_request(email: str | None, linkedin_url: str | None, apollo_id: str | None) -> None:
+    """Refuse a request that does not name one person exactly (``"@"`` would match everyone).
+
+    Raises ValueError naming the value: the email must be a valid address, the LinkedIn URL a
+    profile URL (``linkedin.com/in/...``), the Apollo id an id (letters and digits).
+    """
+    if email is not None and (not email.strip() or email_problem(email.strip())):
+        raise ValueError(f"not an email address: {email!r}")
+    if linkedin_url is not None and not _LINKEDIN_PROFILE.match(
+        normalise_linkedin(linkedin_url) or ""
+    ):
+        raise ValueError(f"not a LinkedIn profile URL: {linkedin_url!r}")
+    if apollo_id is not None and not _APOLLO_ID.match(apollo_id.strip()):
+        raise ValueError(f"not an Apollo id: {apollo_id!r}")
 
 
 @dataclass(frozen=True)
@@ -119,6 +141,7 @@ def forget_person(
     requested_by: str = "cli",
 ) -> DeletionOutcome:
     """Anonymise one person everywhere the project holds their personal data."""
+    check_request(email, linkedin_url, apollo_id)
     subject = identity_keys(email, linkedin_url, apollo_id)
     if not subject:
         raise ValueError("a deletion request needs an email, a LinkedIn URL or an Apollo id")
