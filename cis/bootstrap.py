@@ -99,7 +99,12 @@ def ensure_ops_schema(target: Target) -> None:
 def _grant_ops(cur) -> None:
     transformer = sql.Identifier(TRANSFORMER_ROLE)
     clients = sql.Identifier(CLIENTS_GROUP_ROLE)
-    cur.execute(sql.SQL("grant usage on schema cis to {}, {}").format(transformer, clients))
+    loader = sql.Identifier(LOADER_ROLE)
+    cur.execute(
+        sql.SQL("grant usage on schema cis to {}, {}, {}").format(transformer, clients, loader)
+    )
+    # The loader applies deletion requests to what it loads (hashed keys only).
+    cur.execute(sql.SQL("grant select on cis.suppression_keys to {}").format(loader))
     cur.execute(sql.SQL("grant select on all tables in schema cis to {}").format(transformer))
     cur.execute(sql.SQL("grant execute on function cis.current_client_id() to {}").format(clients))
     for table in CLIENT_SCOPED_OPS_TABLES:

@@ -303,6 +303,8 @@ def allocate(
         f"inserted {outcome.inserted}, released {outcome.released}, "
         f"refused by the exclusivity index {outcome.skipped_taken}"
     )
+    for note in outcome.capacity_notes:
+        console.print(f"  [cyan]capacity[/cyan] {escape(note)}")
     for note in outcome.shortfall_notes:
         console.print(f"  [yellow]short[/yellow] {note}")
 

@@ -195,6 +195,15 @@ def transformer_target(admin: Target) -> Target:
     return role_target(admin, TRANSFORMER_ROLE, "CIS_TRANSFORMER_URL")
 
 
+def reader_target(admin: Target) -> Target:
+    """The role verbs read the raw tables and the marts as: the transformer, never a superuser.
+
+    A select runs any function a view (or a table replaced by one) calls with the reader's
+    rights, so the administrator never reads what a lower role could have redefined.
+    """
+    return transformer_target(admin)
+
+
 def dbt_env(target: Target) -> dict[str, str]:
     """The environment ``profiles.yml`` reads."""
     return {

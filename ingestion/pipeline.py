@@ -58,6 +58,63 @@ def private_folder(folder: Path) -> Path:
     return folder
 
 
+def finish_pending(pipeline) -> list[str]:
+    """Load what a crashed run of ``pipeline`` left pending; the ids of the loads it completed."""
+    if not pipeline.has_pending_data:
+        return []
+    pipeline.normalize()
+    info = pipeline.load()
+    info.raise_on_failed_jobs()
+    shutil.rmtree(Path(pipeline.working_dir) / "load" / "loaded", ignore_errors=True)
+    return list(info.loads_ids)
+
+
+def finish_pending_runs(
+    names: list[str], dataset: str, target: Target, pipelines_dir: Path | None = None
+) -> list[str]:
+    """Finish the pending loads of the named pipelines (the caller holds the dataset's lock).
+
+    Only pipelines that have a working folder are looked at; the ids of the completed loads
+    are returned.
+    """
+    folder = pipelines_dir or state_dir() / "dlt"
+    load_ids: list[str] = []
+    previous_umask = os.umask(0o077)
+    try:
+        for name in names:
+            if (folder / pipeline_name(name, target)).is_dir():
+                load_ids += finish_pending(make_pipeline(name, dataset, target, pipelines_dir))
+    finally:
+        os.umask(previous_umask)
+    return load_ids
+
+
+def files_naming(folder: Path, needles: list[str], named_in: Callable[[str], bool]) -> list[Path]:
+    """Files under ``folder`` (symlinks not followed) whose text names one of ``needles``.
+
+    ``needles`` are lower-case strings that make a file a candidate; ``named_in`` decides on
+    its text (decoded leniently, so a pickle or a binary file is read too).
+    """
+    if not needles or not folder.is_dir():
+        return []
+    found = []
+    for directory, _dirs, files in os.walk(folder):
+        for name in files:
+            path = Path(directory) / name
+            if path.is_symlink() or not path.is_file():
+                continue
+            text = path.read_bytes().decode("utf-8", "replace")
+            lowered = text.lower()
+            if any(n in lowered for n in needles) and named_in(text):
+                found.append(path)
+    return sorted(found)
+
+
+def dataset_lock_name(dataset: str, target: Target) -> str:
+    """The lock every writer of ``dataset`` on ``target``'s database holds (see pipeline_lock)."""
+    return f"{dataset}@{target.dbname}"
+
+
 @contextlib.contextmanager
 def pipeline_lock(
     target: Target, name: str, on_wait: Callable[[], None] | None = None
@@ -89,22 +146,24 @@ def run_source(
     target: Target,
     pipelines_dir: Path | None = None,
     on_wait: Callable[[], None] | None = None,
+    after_load: Callable[[list[str]], None] | None = None,
 ) -> LoadInfo:
     """Run ``source`` under the pipeline's lock and return the info of the load it asked for.
 
     A package left pending by a crashed run is loaded first (dlt's ``run`` would load it and
-    skip the new data), then ``source`` is extracted and loaded.
+    skip the new data), then ``source`` is extracted and loaded. ``after_load`` is called, still
+    under the lock, with the ids of every load this run completed (the pending one included).
     """
     previous_umask = os.umask(0o077)
     try:
         # One lock per dataset: the landing and the API pipelines merge into the same tables.
-        with pipeline_lock(target, f"{dataset}@{target.dbname}", on_wait):
+        with pipeline_lock(target, dataset_lock_name(dataset, target), on_wait):
             pipeline = make_pipeline(name, dataset, target, pipelines_dir)
-            if pipeline.has_pending_data:
-                pipeline.normalize()
-                pipeline.load().raise_on_failed_jobs()
+            load_ids = finish_pending(pipeline)
             info = pipeline.run(source)
             info.raise_on_failed_jobs()
+            if after_load is not None:
+                after_load(load_ids + list(info.loads_ids))
             shutil.rmtree(Path(pipeline.working_dir) / "load" / "loaded", ignore_errors=True)
             return info
     finally:

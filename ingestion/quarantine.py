@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 MAX_PAYLOAD_CHARS = 100_000
+WITHHELD = "payload withheld: a deletion request covers this person"
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,9 @@ class Rejection:
     source_file: str | None
     source_line: int | None
     payload: str | None
+    # A deletion request covers the person the payload names: the row keeps the reason, not
+    # the payload (its key stays what it would have been, so a re-read replaces nothing).
+    withheld: bool = False
 
     def describe(self) -> str:
         where = self.source_file or "api"
@@ -37,10 +41,13 @@ class Rejection:
         payload = self.payload
         if payload is not None:
             payload = storable_text(payload[:MAX_PAYLOAD_CHARS])
+        reason = self.reason
+        if self.withheld:
+            payload, reason = None, f"{reason} ({WITHHELD})"
         return {
             "rejection_id": hashlib.sha256(key.encode()).hexdigest(),
             "record_kind": self.record_kind,
-            "reason": storable_text(self.reason),
+            "reason": storable_text(reason),
             "source_file": self.source_file,
             "source_line": self.source_line,
             "payload": payload,

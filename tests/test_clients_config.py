@@ -475,8 +475,11 @@ def _aliases_table(target: Target) -> None:
     """The one pool relation the allocator reads besides the leads frame it is given."""
     with cursor(target) as cur:
         cur.execute(
-            "create schema if not exists pool; create table if not exists pool.dim_lead_aliases "
-            "(alias_lead_id uuid primary key, lead_id uuid not null)"
+            "create schema if not exists pool authorization cis_transformer; "
+            "create table if not exists pool.dim_lead_aliases "
+            "(alias_lead_id uuid primary key, lead_id uuid not null); "
+            # The transformer owns the marts, as when dbt builds them (verbs read them as it).
+            "alter table pool.dim_lead_aliases owner to cis_transformer"
         )
 
 

@@ -25,6 +25,7 @@ from cis.jobs.summary import pool_figures
 from cis.jobs.validate import validate_assigned
 from cis.privacy import identity_keys
 from cis.transform import run_dbt
+from ingestion.apollo.suppression import pseudonym
 from tests.pg import embedded_server, fresh_database, query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -376,13 +377,17 @@ def test_deletion_request_anonymises_and_suppresses(pool: dict) -> None:
         target,
         "select email, id from raw_apollo.people where email is not null order by id limit 1",
     )[0]
-    outcome = forget_person(target, email=email)
+    outcome = forget_person(target, email=email, pipelines_dir=pool["work"] / "dlt")
     assert outcome.people_rows_anonymised >= 1
+    # The records stay (anonymised) under a pseudonym instead of the Apollo id.
+    assert query(target, "select count(*) from raw_apollo.people where id = %s", (apollo_id,)) == [
+        (0,)
+    ]
     assert query(
         target,
-        "select count(*) from raw_apollo.people where id = %s and email is not null",
-        (apollo_id,),
-    ) == [(0,)]
+        "select count(*), count(email) from raw_apollo.people where id = %s",
+        (pseudonym(apollo_id),),
+    ) == [(outcome.people_rows_anonymised, 0)]
     assert (
         query(target, "select count(*) from cis.deletion_requests where completed_at is not null")[
             0
@@ -400,7 +405,7 @@ def test_deletion_request_anonymises_and_suppresses(pool: dict) -> None:
         target,
         "select pool_status, email, deleted_at is not null from "
         "pool.dim_leads where %s = any(apollo_person_ids)",
-        (apollo_id,),
+        (pseudonym(apollo_id),),
     )
     assert status == [("do_not_contact", None, True)]
 
@@ -413,13 +418,13 @@ def test_deletion_request_by_linkedin_url_in_another_form(pool: dict) -> None:
         "and email is not null order by id desc limit 1",
     )[0]
     variant = "https://" + url.removeprefix("http://www.").upper() + "/"
-    outcome = forget_person(target, linkedin_url=variant)
+    outcome = forget_person(target, linkedin_url=variant, pipelines_dir=pool["work"] / "dlt")
     assert outcome.people_rows_anonymised >= 1
     assert query(
         target,
-        "select count(*) from raw_apollo.people where id = %s and "
+        "select count(*) from raw_apollo.people where id in (%s, %s) and "
         "(linkedin_url is not null or email is not null)",
-        (apollo_id,),
+        (apollo_id, pseudonym(apollo_id)),
     ) == [(0,)]
     assert (
         query(
@@ -430,6 +435,13 @@ def test_deletion_request_by_linkedin_url_in_another_form(pool: dict) -> None:
         )[0][0]
         >= 1
     )
+    # The rebuild `cis forget` asks for: the person's records form leads under the pseudonym.
+    build(target, pool["work"])
+    assert query(
+        target,
+        "select pool_status, email from pool.dim_leads where %s = any(apollo_person_ids)",
+        (pseudonym(apollo_id),),
+    ) == [("do_not_contact", None)]
 
 
 def test_gaps_report_shares(pool: dict) -> None:
@@ -591,14 +603,17 @@ def test_deletion_request_follows_every_linked_record(pool: dict) -> None:
         (x["id"], y["id"]),
     ) == [(1,)]
 
-    outcome = forget_person(target, email=x["email"])
+    outcome = forget_person(target, email=x["email"], pipelines_dir=pool["work"] / "dlt")
 
     assert outcome.apollo_ids == 2
     assert query(
         target,
-        "select count(*) from raw_apollo.people where id in (%s, %s) and "
-        "(email is not null or linkedin_url is not null or first_name is not null)",
-        (x["id"], y["id"]),
+        "select count(*), count(email), count(linkedin_url), count(first_name) "
+        "from raw_apollo.people where id in (%s, %s)",
+        (pseudonym(x["id"]), pseudonym(y["id"])),
+    ) == [(2, 0, 0, 0)]
+    assert query(
+        target, "select count(*) from raw_apollo.people where id in (%s, %s)", (x["id"], y["id"])
     ) == [(0,)]
     y_email_key = identity_keys(email=y["email"])["email"]
     assert query(
@@ -609,7 +624,7 @@ def test_deletion_request_follows_every_linked_record(pool: dict) -> None:
         target,
         "select pool_status, email, first_name from pool.dim_leads "
         "where %s = any(apollo_person_ids)",
-        (y["id"],),
+        (pseudonym(y["id"]),),
     ) == [("do_not_contact", None, None)]
 
 

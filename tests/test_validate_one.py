@@ -311,6 +311,13 @@ def hand_pool() -> Target:
     sync_clients(target, CLIENTS)
     with cursor(target) as cur:
         cur.execute(MARTS_DDL)
+        # The marts belong to the transformer, as when dbt builds them (verbs read them as it).
+        cur.execute(
+            "alter schema pool owner to cis_transformer; "
+            "alter table pool.dim_organizations owner to cis_transformer; "
+            "alter table pool.dim_leads owner to cis_transformer; "
+            "alter table pool.dim_lead_aliases owner to cis_transformer"
+        )
         cur.execute(
             "insert into pool.dim_organizations values (%s, %s)",
             (str(deterministic_uuid("organization", "o1")), '["logistics"]'),

@@ -4,7 +4,8 @@ Exclusivity is the database's job: a partial unique index allows one active (or 
 assignment per lead, and inserts skip any lead another allocator took first. An advisory lock
 also serialises allocators so capacity, and each client's daily new-lead cap (assignments whose
 ``assigned_at`` falls on the client's local day, read inside the same transaction), are counted
-once.
+once. The releases of the plan (a cancelled client's leads, the newest extras of an active client
+whose capacity was lowered) are written in the same transaction, under the same lock.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ import pandas as pd
 from psycopg2.extras import execute_values
 
 from cis.clients import Client
-from cis.db import Target, connect
+from cis.db import Target, connect, reader_target
 from cis.jobs.frames import read_assignments, read_leads
-from cis.pool.allocation import AllocationPlan, AllocationSettings, plan_allocation
+from cis.pool.allocation import (
+    CAPACITY_REDUCED,
+    AllocationPlan,
+    AllocationSettings,
+    plan_allocation,
+)
 from cis.pool.widen import describe_shortfall, widening_hints
 
 ALLOCATOR_LOCK = "cis.allocate"
@@ -35,6 +41,9 @@ class AllocationOutcome:
     skipped_taken: int  # planned leads another allocator held first (the index refused them)
     released: int
     shortfall_notes: list[str] = field(default_factory=list)
+    # One line per client over its capacity: the newest extras released (capacity_reduced), or
+    # kept because the client is paused.
+    capacity_notes: list[str] = field(default_factory=list)
 
 
 def allocate(
@@ -49,20 +58,23 @@ def allocate(
     """Plan and apply one allocation run; safe to run concurrently and to re-run."""
     settings = settings or AllocationSettings()
     when = now or datetime.now(tz=UTC)
-    pool = read_leads(target) if leads is None else leads
+    reader = reader_target(target)  # the marts are read as the transformer (see cis.db)
+    pool = read_leads(reader) if leads is None else leads
     run_id = str(uuid.uuid4())
     conn = connect(target, autocommit=False)
     try:
         with conn, conn.cursor() as cur:
             if use_lock:
                 cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (ALLOCATOR_LOCK,))
-            assignments = read_assignments(target, conn)
+            # Read after taking the lock: every earlier allocator has committed.
+            assignments = read_assignments(reader)
             plan = plan_allocation(pool, assignments, clients, when, settings)
             cur.execute(
                 "insert into cis.allocation_runs (allocation_run_id, started_at) values (%s, %s)",
                 (run_id, when),
             )
             released = 0
+            capacity_released: dict[str, int] = {}
             for release in plan.release:
                 cur.execute(
                     "update cis.lead_assignments set assignment_status = 'released', "
@@ -71,6 +83,10 @@ def allocate(
                     (when, release.reason, release.assignment_id),
                 )
                 released += cur.rowcount
+                if release.reason == CAPACITY_REDUCED:
+                    capacity_released[release.client_id] = (
+                        capacity_released.get(release.client_id, 0) + cur.rowcount
+                    )
             rows = [
                 (a.lead_id, a.client_id, round(float(a.icp_score), 4), assigned_by, when, run_id)
                 for a in plan.assign
@@ -90,14 +106,26 @@ def allocate(
             )
             notes = _shortfall_notes(plan, pool, assignments, clients, when, settings)
             notes += _daily_cap_notes(plan)
+            capacity_notes = _capacity_notes(plan, clients, capacity_released)
             cur.execute(
                 "update cis.allocation_runs set finished_at = clock_timestamp(), "
                 "assigned_count = %s, released_count = %s, summary = %s "
                 "where allocation_run_id = %s",
-                (len(inserted), released, json.dumps(_summary(plan, notes)), run_id),
+                (
+                    len(inserted),
+                    released,
+                    json.dumps(_summary(plan, notes, capacity_notes)),
+                    run_id,
+                ),
             )
         return AllocationOutcome(
-            run_id, plan, len(inserted), len(rows) - len(inserted), released, notes
+            run_id,
+            plan,
+            len(inserted),
+            len(rows) - len(inserted),
+            released,
+            notes,
+            capacity_notes,
         )
     finally:
         conn.close()
@@ -132,7 +160,35 @@ def _daily_cap_notes(plan: AllocationPlan) -> list[str]:
     return notes
 
 
-def _summary(plan: AllocationPlan, notes: list[str]) -> dict:
+def _capacity_notes(
+    plan: AllocationPlan, clients: Sequence[Client], released: dict[str, int]
+) -> list[str]:
+    """One line per client holding more active assignments than its capacity.
+
+    ``released`` counts the ``capacity_reduced`` releases written, by client id. A paused client
+    over capacity keeps its leads (paused clients keep what they hold); the line says so.
+    """
+    ids = {c.slug: str(c.client_id) for c in clients}
+    notes = []
+    for s in plan.summaries:
+        extra = s.active_before - s.capacity
+        count = released.get(ids.get(s.client_slug, ""), 0)
+        if s.status == "active" and count > 0:
+            noun = "assignment" if count == 1 else "assignments"
+            notes.append(
+                f"{s.client_slug}: capacity lowered to {s.capacity}, released the {count} "
+                f"newest {noun} ({CAPACITY_REDUCED})"
+            )
+        elif s.status == "paused" and extra > 0:
+            notes.append(
+                f"{s.client_slug}: paused with {s.active_before} active assignments, {extra} over "
+                f"its capacity of {s.capacity}; kept while paused, the newest extras are "
+                f"released ({CAPACITY_REDUCED}) once it is active again"
+            )
+    return notes
+
+
+def _summary(plan: AllocationPlan, notes: list[str], capacity_notes: list[str]) -> dict:
     return {
         "clients": [
             {
@@ -148,6 +204,7 @@ def _summary(plan: AllocationPlan, notes: list[str]) -> dict:
             for s in plan.summaries
         ],
         "shortfall_notes": notes,
+        "capacity_notes": capacity_notes,
     }
 
 

@@ -1,44 +1,51 @@
 """``cis forget``: honour a deletion request.
 
-Every Apollo record of the person is found by the identity rules the marts use (shared email,
-then LinkedIn URL, transitively; role addresses link nobody). Their personal data is removed
-from the raw tables and from ``pool.dim_leads`` at once, their assignments are released, an
-audit record is kept, and hashed suppression keys stop any later pull from bringing them back.
+Every record of the person is found by the identity rules the marts use (shared email, then
+LinkedIn URL, transitively; role addresses link nobody), in the raw tables and in the rejected
+lines. Then, each step as the role that owns what it changes (so no trigger a lower role put on
+its own table ever runs with an administrator's rights):
+
+1. as the operator, on the ``cis`` tables: an audit record and hashed suppression keys, the
+   person's assignments released, the email taken out of their contact events, and every lead
+   id they had re-keyed to the pseudonym's (see ``ingestion.apollo.suppression``);
+2. as the loader, under the raw dataset's lock (no load runs meanwhile; a load a crashed run
+   left pending is finished first, so it is scrubbed too): raw records anonymised, Apollo ids
+   replaced by pseudonyms, history and organization rows deleted, rejected payloads that name
+   the person dropped, and dlt's staging copies emptied;
+3. as the transformer: the person out of the pool at once, before the next build;
+4. files in dlt's working folder that still name the person are removed.
+
+Every later load applies the suppression keys again, to records and to rejected lines.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from psycopg2 import sql
 
 from cis.clients import deterministic_uuid
-from cis.db import Target, connect, table_columns
-from cis.privacy import (
-    identity_keys,
-    is_role_email,
-    normalise_email,
-    normalise_linkedin,
-)
+from cis.db import Target, connect, loader_target, state_dir, transformer_target
+from cis.privacy import identity_keys, normalise_email, normalise_linkedin
+from ingestion.apollo import DATASET
 from ingestion.apollo.records import email_problem
-
-# Raw person columns that are kept after anonymisation (no one is identified by them); every
-# other column, unknown new fields included, is set to null.
-KEPT_PERSON_COLUMNS = frozenset(
-    {
-        "id",
-        "organization_id",
-        "seniority",
-        "departments",
-        "subdepartments",
-        "functions",
-        "country",
-        "time_zone",
-        "email_status",
-    }
+from ingestion.apollo.suppression import (
+    LINKEDIN_KEY_SQL,
+    Identifiers,
+    clear_rejected_payloads,
+    clear_staging,
+    grow_from_rejected,
+    lead_id_map,
+    pseudonym,
+    scrub_people,
 )
+from ingestion.pipeline import dataset_lock_name, files_naming, finish_pending_runs, pipeline_lock
+
 # pool.dim_leads columns that hold personal data (nullable in its contract).
 PERSONAL_LEAD_COLUMNS = (
     "first_name",
@@ -59,13 +66,6 @@ PERSONAL_LEAD_COLUMNS = (
     "city",
     "state",
 )
-# The same normalisation as cis.privacy.normalise_linkedin and the dbt macro linkedin_key.
-_LINKEDIN_KEY_SQL = (
-    "rtrim(lower(regexp_replace(trim(linkedin_url), "
-    "'^(https?://)?([a-z]{2,3}\\.)?linkedin\\.com/', 'linkedin.com/', 'i')), '/')"
-)
-
-
 _APOLLO_ID = re.compile(r"^[A-Za-z0-9]{8,64}$")
 _LINKEDIN_PROFILE = re.compile(r"^linkedin\.com/(in|pub)/[^/?#\s]+$")
 
@@ -86,6 +86,14 @@ def check_request(email: str | None, linkedin_url: str | None, apollo_id: str | 
         raise ValueError(f"not an Apollo id: {apollo_id!r}")
 
 
+# The pipelines that write the raw Apollo dataset (their pending loads are finished first).
+APOLLO_PIPELINES = ["apollo_landing", "apollo"]
+# dbt's schema of intermediate tables (dbt_project.yml).
+INTERMEDIATE_SCHEMA = "intermediate"
+# Tables of the cis schema that hold lead ids (re-keyed with the person's Apollo ids).
+OPS_LEAD_ID_TABLES = ("lead_assignments", "contact_events", "validation_results")
+
+
 @dataclass(frozen=True)
 class DeletionOutcome:
     deletion_request_id: str
@@ -95,42 +103,63 @@ class DeletionOutcome:
     rejected_payloads_cleared: int
     assignments_released: int
     suppression_keys: int
+    contact_events_scrubbed: int = 0
+    pending_loads_finished: int = 0
+    pipeline_files_removed: int = 0
 
 
-@dataclass
-class _Identity:
-    """Everything known to identify the person, grown until nothing new turns up."""
-
-    ids: set[str]
-    emails: set[str]
-    linkedin_keys: set[str]
-    raw_values: set[str]  # the values as written, to find them in rejected payloads
-
-    def add(self, person_id: str, email: str | None, linkedin_url: str | None) -> bool:
-        before = (len(self.ids), len(self.emails), len(self.linkedin_keys))
-        self.ids.add(person_id)
-        self.raw_values.add(person_id)
-        if (key := normalise_email(email)) and not is_role_email(key):
-            self.emails.add(key)
-            self.raw_values.add(email)
-        if key := normalise_linkedin(linkedin_url):
-            self.linkedin_keys.add(key)
-            self.raw_values.add(linkedin_url)
-        return (len(self.ids), len(self.emails), len(self.linkedin_keys)) != before
+def _identifiers(email: str | None, linkedin_url: str | None, apollo_id: str | None) -> Identifiers:
+    identifiers = Identifiers(set(), set(), set())
+    if apollo_id:
+        identifiers.apollo_ids.add(apollo_id.strip())
+    if key := normalise_email(email):
+        identifiers.emails.add(key)  # the subject's own address, even a role address
+    if key := normalise_linkedin(linkedin_url):
+        identifiers.linkedin_keys.add(key)
+    return identifiers
 
 
-def _closure(cur, identity: _Identity) -> None:
-    """Follow shared emails and LinkedIn URLs through raw_apollo.people to a fixed point."""
-    grew = True
-    while grew:
-        cur.execute(
-            "select distinct id, email, linkedin_url from raw_apollo.people "
-            f"where id = any(%s) or lower(trim(email)) = any(%s) or {_LINKEDIN_KEY_SQL} = any(%s)",
-            (list(identity.ids), list(identity.emails), list(identity.linkedin_keys)),
+def _grow_from_people(cur, identifiers: Identifiers) -> bool:
+    """Add the identifiers of raw person records that share one; True if any was new."""
+    cur.execute("select to_regclass('raw_apollo.people')")
+    if cur.fetchone()[0] is None:
+        return False
+    linkedin = LINKEDIN_KEY_SQL.format(column="linkedin_url")
+    cur.execute(
+        "select distinct id, email, linkedin_url from raw_apollo.people "
+        f"where id = any(%s) or lower(trim(email)) = any(%s) or {linkedin} = any(%s)",
+        (
+            sorted(identifiers.apollo_ids),
+            sorted(identifiers.emails),
+            sorted(identifiers.linkedin_keys),
+        ),
+    )
+    grew = False
+    for person_id, address, url in cur.fetchall():
+        grew = (
+            identifiers.add_record({"id": person_id, "email": address, "linkedin_url": url}) or grew
         )
-        grew = False
-        for row in cur.fetchall():
-            grew = identity.add(*row) or grew
+    return grew
+
+
+def _closure(cur, identifiers: Identifiers) -> None:
+    """Follow shared identifiers through raw records and rejected lines to a fixed point."""
+    while True:
+        before = identifiers.needles()
+        _grow_from_people(cur, identifiers)
+        grow_from_rejected(cur, identifiers)
+        if identifiers.needles() == before:
+            return
+
+
+@contextmanager
+def _transaction(target: Target) -> Iterator:
+    conn = connect(target, autocommit=False)
+    try:
+        with conn, conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
 
 
 def forget_person(
@@ -139,65 +168,83 @@ def forget_person(
     linkedin_url: str | None = None,
     apollo_id: str | None = None,
     requested_by: str = "cli",
+    pipelines_dir: Path | None = None,
 ) -> DeletionOutcome:
     """Anonymise one person everywhere the project holds their personal data."""
     check_request(email, linkedin_url, apollo_id)
     subject = identity_keys(email, linkedin_url, apollo_id)
     if not subject:
         raise ValueError("a deletion request needs an email, a LinkedIn URL or an Apollo id")
-    identity = _Identity(set(), set(), set(), {v for v in (email, linkedin_url) if v})
-    if apollo_id:
-        identity.ids.add(apollo_id)
-    if key := normalise_email(email):
-        identity.emails.add(key)  # the subject's own address, even a role address
-    if key := normalise_linkedin(linkedin_url):
-        identity.linkedin_keys.add(key)
-    conn = connect(target, autocommit=False)
-    try:
-        with conn, conn.cursor() as cur:
-            people_columns = table_columns(cur, "raw_apollo", "people")
-            if people_columns:
-                _closure(cur, identity)
-            hashes = set(subject.items())
-            for person_id in identity.ids:
-                hashes.update(identity_keys(apollo_id=person_id).items())
-            for address in identity.emails:
-                hashes.update(identity_keys(email=address).items())
-            for key in identity.linkedin_keys:
-                hashes.update(identity_keys(linkedin_url=key).items())
+    identifiers = _identifiers(email, linkedin_url, apollo_id)
+    loader, transformer = loader_target(target), transformer_target(target)
+    folder = pipelines_dir or state_dir() / "dlt"
+    with pipeline_lock(loader, dataset_lock_name(DATASET, loader)):
+        pending = finish_pending_runs(APOLLO_PIPELINES, DATASET, loader, pipelines_dir)
+        with _transaction(loader) as cur:
+            _closure(cur, identifiers)
+        ids = {a for a in identifiers.apollo_ids if a}
+        lead_ids = lead_id_map(ids)
+        hashes = _suppression_hashes(subject, identifiers)
+        with _transaction(target) as cur:
             request_id = _record_request(cur, sorted(subject.values())[0], requested_by, hashes)
-            anonymised = history = 0
-            if people_columns and identity.ids:
-                anonymised = _anonymise_people(cur, people_columns, identity.ids)
-                history = _delete_where(cur, "employment_history", "person_id", identity.ids)
-                # The organization objects their records carried name them (person_id).
-                _delete_where(cur, "organizations", "person_id", identity.ids)
-                _delete_where(cur, "search_results", "id", identity.ids)
-            _clear_staging(cur)
-            cleared = _clear_rejected_payloads(cur, identity.raw_values)
-            released = _release_assignments(cur, identity.ids)
-            _anonymise_pool(cur, identity.ids)
-            cur.execute(
-                "update cis.deletion_requests set completed_at = now(), affected = %s "
-                "where deletion_request_id = %s",
-                (
-                    json.dumps(
-                        {
-                            "apollo_ids": len(identity.ids),
-                            "people_rows": anonymised,
-                            "history_rows": history,
-                            "rejected_payloads": cleared,
-                            "assignments_released": released,
-                        }
-                    ),
-                    request_id,
+            released = _release_assignments(cur, ids)
+            events = _scrub_contact_events(cur, identifiers, lead_ids, hashes)
+            _rekey_ops(cur, lead_ids)
+        with _transaction(loader) as cur:
+            scrub = scrub_people(cur, ids)
+            clear_staging(cur)
+            cleared = clear_rejected_payloads(cur, identifiers)
+        with _transaction(transformer) as cur:
+            _anonymise_pool(cur, ids, lead_ids)
+        removed = files_naming(folder, identifiers.needles(), identifiers.named_in)
+        for path in removed:
+            path.unlink()
+    outcome = DeletionOutcome(
+        request_id,
+        len(ids),
+        scrub.people_rows,
+        scrub.history_rows,
+        cleared,
+        released,
+        len(hashes),
+        events,
+        len(pending),
+        len(removed),
+    )
+    with _transaction(target) as cur:
+        cur.execute(
+            "update cis.deletion_requests set completed_at = now(), affected = %s "
+            "where deletion_request_id = %s",
+            (
+                json.dumps(
+                    {
+                        "apollo_ids": outcome.apollo_ids,
+                        "people_rows": outcome.people_rows_anonymised,
+                        "history_rows": outcome.history_rows_deleted,
+                        "rejected_payloads": outcome.rejected_payloads_cleared,
+                        "assignments_released": outcome.assignments_released,
+                        "contact_events": outcome.contact_events_scrubbed,
+                        "pending_loads_finished": outcome.pending_loads_finished,
+                        "pipeline_files_removed": outcome.pipeline_files_removed,
+                    }
                 ),
-            )
-        return DeletionOutcome(
-            request_id, len(identity.ids), anonymised, history, cleared, released, len(hashes)
+                request_id,
+            ),
         )
-    finally:
-        conn.close()
+    return outcome
+
+
+def _suppression_hashes(subject: dict[str, str], identifiers: Identifiers) -> set[tuple[str, str]]:
+    """(kind, hash) of every identifier found, and of the pseudonyms the records will carry."""
+    hashes = set(subject.items())
+    for person_id in identifiers.apollo_ids:
+        hashes.update(identity_keys(apollo_id=person_id).items())
+        hashes.update(identity_keys(apollo_id=pseudonym(person_id)).items())
+    for address in identifiers.emails:
+        hashes.update(identity_keys(email=address).items())
+    for key in identifiers.linkedin_keys:
+        hashes.update(identity_keys(linkedin_url=key).items())
+    return hashes
 
 
 def _record_request(cur, subject_hash: str, requested_by: str, hashes: set[tuple[str, str]]) -> str:
@@ -216,52 +263,6 @@ def _record_request(cur, subject_hash: str, requested_by: str, hashes: set[tuple
     return request_id
 
 
-def _anonymise_people(cur, columns: set[str], ids: set[str]) -> int:
-    cleared = sorted(c for c in columns if c not in KEPT_PERSON_COLUMNS and not c.startswith("_"))
-    cur.execute(
-        sql.SQL("update raw_apollo.people set {} where id = any(%s)").format(
-            sql.SQL(", ").join(sql.SQL("{} = null").format(sql.Identifier(c)) for c in cleared)
-        ),
-        (list(ids),),
-    )
-    return cur.rowcount
-
-
-def _delete_where(cur, table: str, column: str, ids: set[str]) -> int:
-    if not table_columns(cur, "raw_apollo", table):
-        return 0
-    cur.execute(
-        sql.SQL("delete from {} where {} = any(%s)").format(
-            sql.Identifier("raw_apollo", table), sql.Identifier(column)
-        ),
-        (list(ids),),
-    )
-    return cur.rowcount
-
-
-def _clear_staging(cur) -> None:
-    """dlt's merge staging copies of the last load (normally truncated after each load)."""
-    cur.execute(
-        "select table_name from information_schema.tables where table_schema = "
-        "'raw_apollo_staging' and table_type = 'BASE TABLE'"
-    )
-    for (table,) in cur.fetchall():
-        cur.execute(sql.SQL("truncate {}").format(sql.Identifier("raw_apollo_staging", table)))
-
-
-def _clear_rejected_payloads(cur, values: set[str]) -> int:
-    """Rejected payloads that mention any of the person's identifiers (matched literally)."""
-    if not table_columns(cur, "raw_apollo", "rejected_records") or not values:
-        return 0
-    cur.execute(
-        "update raw_apollo.rejected_records set payload = null where payload is not null "
-        "and exists (select 1 from unnest(%s::text[]) as v(value) "
-        "where strpos(lower(payload), lower(v.value)) > 0)",
-        (sorted(values),),
-    )
-    return cur.rowcount
-
-
 def _release_assignments(cur, apollo_ids: set[str]) -> int:
     """Release active assignments recorded under any lead id the person ever had."""
     lead_ids = [str(deterministic_uuid("lead", person_id)) for person_id in apollo_ids]
@@ -274,10 +275,75 @@ def _release_assignments(cur, apollo_ids: set[str]) -> int:
     return cur.rowcount
 
 
-def _anonymise_pool(cur, apollo_ids: set[str]) -> None:
-    """Take the person out of pool.dim_leads now, not only at the next dbt build."""
-    cur.execute("select to_regclass('pool.dim_leads')")
-    if cur.fetchone()[0] is None or not apollo_ids:
+def _scrub_contact_events(
+    cur, identifiers: Identifiers, lead_ids: dict[str, str], hashes: set[tuple[str, str]]
+) -> int:
+    """Contact events keep what happened, not the address: an event known only by the email
+    keeps a lead id instead (the person's, or one derived from the hashed request)."""
+    if lead_ids:
+        fallback = min(lead_ids.values())
+    else:
+        fallback = str(deterministic_uuid("forgotten", min(h for _k, h in hashes)))
+    cur.execute(
+        "update cis.contact_events set email = null, lead_id = coalesce(lead_id, %s::uuid) "
+        "where email is not null and lower(trim(email)) = any(%s)",
+        (fallback, sorted(identifiers.emails)),
+    )
+    return cur.rowcount
+
+
+def _rekey_ops(cur, lead_ids: dict[str, str]) -> None:
+    """Lead ids in the cis tables follow the pseudonymised Apollo ids."""
+    if not lead_ids:
+        return
+    for table in OPS_LEAD_ID_TABLES:
+        cur.execute(
+            sql.SQL(
+                "update {} as t set lead_id = m.new_id from unnest(%s::uuid[], %s::uuid[]) "
+                "as m(old_id, new_id) where t.lead_id = m.old_id"
+            ).format(sql.Identifier("cis", table)),
+            (list(lead_ids), list(lead_ids.values())),
+        )
+
+
+def _table_columns(cur, schema: str) -> dict[str, set[str]]:
+    """Base tables of ``schema`` and their columns."""
+    cur.execute(
+        "select c.table_name, c.column_name from information_schema.columns as c "
+        "inner join information_schema.tables as t on t.table_schema = c.table_schema "
+        "and t.table_name = c.table_name and t.table_type = 'BASE TABLE' "
+        "where c.table_schema = %s",
+        (schema,),
+    )
+    tables: dict[str, set[str]] = {}
+    for table, column in cur.fetchall():
+        tables.setdefault(table, set()).add(column)
+    return tables
+
+
+def _delete_intermediate_rows(cur, ids: list[str], lead_ids: dict[str, str]) -> None:
+    """The dbt intermediate tables are rebuilt from raw by the next build: the person's rows go."""
+    for table, columns in _table_columns(cur, INTERMEDIATE_SCHEMA).items():
+        relation = sql.Identifier(INTERMEDIATE_SCHEMA, table)
+        if "lead_id" in columns:
+            cur.execute(
+                sql.SQL("delete from {} where lead_id = any(%s::uuid[])").format(relation),
+                (list(lead_ids),),
+            )
+        if "apollo_person_id" in columns:
+            cur.execute(
+                sql.SQL("delete from {} where apollo_person_id = any(%s)").format(relation),
+                (ids,),
+            )
+
+
+def _anonymise_pool(cur, apollo_ids: set[str], lead_ids: dict[str, str]) -> None:
+    """Take the person out of the marts now, not only at the next dbt build (as their owner)."""
+    ids, pseudonyms = sorted(apollo_ids), [pseudonym(a) for a in sorted(apollo_ids)]
+    if ids:
+        _delete_intermediate_rows(cur, ids, lead_ids)
+    tables = _table_columns(cur, "pool")
+    if not ids or "dim_leads" not in tables:
         return
     cur.execute(
         sql.SQL(
@@ -285,8 +351,56 @@ def _anonymise_pool(cur, apollo_ids: set[str]) -> None:
             "deleted_at = coalesce(deleted_at, now()) where apollo_person_ids && %s::text[]"
         ).format(
             sql.SQL(", ").join(
-                sql.SQL("{} = null").format(sql.Identifier(c)) for c in PERSONAL_LEAD_COLUMNS
+                sql.SQL("{} = null").format(sql.Identifier(c))
+                for c in PERSONAL_LEAD_COLUMNS
+                if c in tables["dim_leads"]
             )
         ),
-        (list(apollo_ids),),
+        (ids,),
     )
+    if "dim_lead_employment" in tables:
+        cur.execute(
+            "delete from pool.dim_lead_employment where lead_id = any(%s::uuid[])",
+            (list(lead_ids),),
+        )
+    for table, columns in tables.items():
+        _rekey_pool_table(cur, table, columns, ids, pseudonyms, lead_ids)
+
+
+def _rekey_pool_table(
+    cur,
+    table: str,
+    columns: set[str],
+    ids: list[str],
+    pseudonyms: list[str],
+    lead_ids: dict[str, str],
+) -> None:
+    relation = sql.Identifier("pool", table)
+    for column in ("lead_id", "alias_lead_id"):
+        if column in columns:
+            cur.execute(
+                sql.SQL(
+                    "update {r} as t set {c} = m.new_id from unnest(%s::uuid[], %s::uuid[]) "
+                    "as m(old_id, new_id) where t.{c} = m.old_id"
+                ).format(r=relation, c=sql.Identifier(column)),
+                (list(lead_ids), list(lead_ids.values())),
+            )
+    if "apollo_person_id" in columns:
+        cur.execute(
+            sql.SQL(
+                "update {} as t set apollo_person_id = m.pseudonym from unnest(%s::text[], "
+                "%s::text[]) as m(apollo_id, pseudonym) where t.apollo_person_id = m.apollo_id"
+            ).format(relation),
+            (ids, pseudonyms),
+        )
+    if "apollo_person_ids" in columns:
+        cur.execute(
+            sql.SQL(
+                "update {} set apollo_person_ids = array("
+                "select coalesce(m.pseudonym, a) from unnest(apollo_person_ids) "
+                "with ordinality as u(a, n) left join unnest(%s::text[], %s::text[]) "
+                "as m(apollo_id, pseudonym) on m.apollo_id = u.a order by u.n) "
+                "where apollo_person_ids && %s::text[]"
+            ).format(relation),
+            (ids, pseudonyms, ids),
+        )

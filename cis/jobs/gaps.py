@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from cis.db import Target, cursor
+from cis.db import Target, cursor, reader_target
 
 # Fields the detectors will rely on, by mart. A value listed as "missing" counts as no value.
 DETECTOR_FIELDS: dict[str, tuple[str, ...]] = {
@@ -75,7 +75,7 @@ def _filled(column: str) -> sql.Composable:
 def completeness(target: Target) -> list[Gap]:
     """One Gap per (mart, field); marts not built yet are left out."""
     gaps: list[Gap] = []
-    with cursor(target) as cur:
+    with cursor(reader_target(target)) as cur:
         for mart, columns in DETECTOR_FIELDS.items():
             cur.execute("select to_regclass(%s)", (mart,))
             if cur.fetchone()[0] is None:

@@ -11,6 +11,7 @@ from cis.clients import Client
 from cis.db import Target, cursor, loader_target
 from ingestion.apollo import DATASET, LANDING_KIND, LoadCounts, apollo_landing_source, apollo_source
 from ingestion.apollo.helpers import ApolloStats
+from ingestion.apollo.suppression import scrub_suppressed
 from ingestion.landing import UnreadEntry, unread_entries
 from ingestion.pipeline import run_source
 
@@ -41,6 +42,24 @@ def stored_people(target: Target, load_ids: Sequence[str]) -> int:
         return int(cur.fetchone()[0])
 
 
+def _suppression_pass(loader: Target, counts: LoadCounts) -> Callable[[list[str]], None]:
+    """After a load: anonymise what it wrote of anyone a deletion request covers.
+
+    The records were checked against the keys read when the run started; this pass, under the
+    loader's lock and as the loader, also covers a request that landed since, and a package a
+    crashed run left pending.
+    """
+
+    def scrub(load_ids: list[str]) -> None:
+        if not load_ids:
+            return
+        with cursor(loader) as cur:
+            outcome = scrub_suppressed(cur, load_ids)
+        counts.suppressed += outcome.people_rows
+
+    return scrub
+
+
 def suppressed_keys(target: Target) -> set[str]:
     with cursor(target) as cur:
         cur.execute("select key_hash from cis.suppression_keys")
@@ -67,14 +86,21 @@ def ingest_landing(
     started = time.perf_counter()
     counts = LoadCounts()
     source = apollo_landing_source(str(landing_dir), suppressed_keys(admin), counts=counts)
+    loader = loader_target(admin)
     info = run_source(
-        source, "apollo_landing", DATASET, loader_target(admin), pipelines_dir, on_wait
+        source,
+        "apollo_landing",
+        DATASET,
+        loader,
+        pipelines_dir,
+        on_wait,
+        after_load=_suppression_pass(loader, counts),
     )
     return IngestReport(
         counts,
         time.perf_counter() - started,
         unread_entries(landing_dir, LANDING_LOADERS),
-        stored=stored_people(admin, info.loads_ids),
+        stored=stored_people(loader, info.loads_ids),
     )
 
 
@@ -95,16 +121,25 @@ def ingest_apollo_api(
         kwargs["base_url"] = base_url
     source = apollo_source(
         clients,
-        known_person_ids(admin),
+        known_person_ids(loader_target(admin)),
         suppressed_keys(admin),
         counts=counts,
         stats=stats,
         **kwargs,
     )
-    info = run_source(source, "apollo", DATASET, loader_target(admin), pipelines_dir, on_wait)
+    loader = loader_target(admin)
+    info = run_source(
+        source,
+        "apollo",
+        DATASET,
+        loader,
+        pipelines_dir,
+        on_wait,
+        after_load=_suppression_pass(loader, counts),
+    )
     return IngestReport(
         counts,
         time.perf_counter() - started,
         stats=stats,
-        stored=stored_people(admin, info.loads_ids),
+        stored=stored_people(loader, info.loads_ids),
     )

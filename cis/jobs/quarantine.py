@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from cis.db import Target, cursor
+from cis.db import Target, cursor, reader_target
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class QuarantinedRecord:
 
 def quarantine_tables(target: Target) -> list[str]:
     """Every raw schema's ``rejected_records`` table."""
-    with cursor(target) as cur:
+    with cursor(reader_target(target)) as cur:
         cur.execute(
             "select table_schema from information_schema.tables "
             "where table_name = 'rejected_records' and table_schema like 'raw\\_%' "
@@ -31,7 +31,7 @@ def quarantine_tables(target: Target) -> list[str]:
 
 def quarantined(target: Target, limit: int | None = None) -> list[QuarantinedRecord]:
     records: list[QuarantinedRecord] = []
-    with cursor(target) as cur:
+    with cursor(reader_target(target)) as cur:
         for schema in quarantine_tables(target):
             cur.execute(
                 sql.SQL(
@@ -48,7 +48,7 @@ def quarantined(target: Target, limit: int | None = None) -> list[QuarantinedRec
 
 def quarantine_count(target: Target) -> int:
     total = 0
-    with cursor(target) as cur:
+    with cursor(reader_target(target)) as cur:
         for schema in quarantine_tables(target):
             cur.execute(
                 sql.SQL("select count(*) from {}").format(

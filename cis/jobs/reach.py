@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from cis.db import Target, cursor, table_columns
+from cis.db import Target, cursor, reader_target, table_columns
 
 # Columns the loader adds (not vendor fields), and dlt's own.
 _LOADER_COLUMNS = frozenset(
@@ -122,7 +122,7 @@ def entity_reach(target: Target, entity: Entity) -> list[FieldReach]:
     """One FieldReach per vendor field of ``entity`` that carries a value; [] before a build."""
     schema, table = entity.raw.split(".")
     mart_schema, mart_table = entity.mart.split(".")
-    with cursor(target) as cur:
+    with cursor(reader_target(target)) as cur:
         raw_columns = table_columns(cur, schema, table)
         mart_columns = table_columns(cur, mart_schema, mart_table)
         if not raw_columns or not mart_columns:

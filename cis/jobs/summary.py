@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from dlt.common.normalizers.naming.snake_case import NamingConvention
 
-from cis.db import Target, cursor, table_columns
+from cis.db import Target, cursor, reader_target, table_columns
 from cis.jobs.reach import field_reach
 
 
@@ -48,7 +48,7 @@ class PoolFigures:
 def stored_fields(target: Target, fields_seen: set[str]) -> tuple[int, list[str]]:
     """How many payload fields that carried a value have a raw column (or table) to live in."""
     naming = NamingConvention()
-    with cursor(target) as cur:
+    with cursor(reader_target(target)) as cur:
         people, orgs = (
             table_columns(cur, "raw_apollo", "people"),
             table_columns(cur, "raw_apollo", "organizations"),
@@ -70,7 +70,7 @@ def stored_fields(target: Target, fields_seen: set[str]) -> tuple[int, list[str]
 
 
 def pool_figures(target: Target, fields_seen: set[str] | None = None) -> PoolFigures:
-    with cursor(target) as cur:
+    with cursor(reader_target(target)) as cur:
         cur.execute("select count(*), count(distinct id) from raw_apollo.people")
         person_rows, apollo_ids = cur.fetchone()
         cur.execute(

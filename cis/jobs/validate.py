@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from psycopg2.extras import execute_values
 
 from cis.clients import Client
-from cis.db import Target, connect
+from cis.db import Target, connect, reader_target
 from cis.jobs.frames import current_lead_id, read_held, read_lead, read_lead_history
 from cis.pool.validation import (
     ValidationResult,
@@ -48,7 +48,7 @@ def validate_one(
     LookupError
         When no lead in ``pool.dim_leads`` has (or had) ``lead_id``.
     """
-    conn = connect(target, autocommit=False)
+    conn = connect(reader_target(target), autocommit=False)
     try:
         conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
         lead = read_lead(conn, lead_id)
@@ -76,7 +76,9 @@ def validate_assigned(
     lead id by the query, so nothing is matched by email later).
     """
     when = now or datetime.now(tz=UTC)
-    leads, assignments, events = read_held(target, [str(c.client_id) for c in clients])
+    leads, assignments, events = read_held(
+        reader_target(target), [str(c.client_id) for c in clients]
+    )
     results: list[ValidationResult] = []
     for client in clients:
         held = set(

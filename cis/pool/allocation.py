@@ -8,9 +8,16 @@ Rules
 * Only clients with status ``active`` receive leads; ``paused`` clients keep what they hold and
   get nothing new; a ``cancelled`` client's *active* assignments are all released with reason
   ``client_cancelled`` (converted ones stay with it for good).
+* An ``active`` client holding more active assignments than its ``capacity`` (the capacity was
+  lowered) gives back the newest extras with reason ``capacity_reduced``: latest ``assigned_at``
+  first, ties by the larger ``lead_id``, until it holds exactly ``capacity`` (see
+  :func:`over_capacity_releases`). Converted assignments never count and are never released.
+  A ``paused`` client is left as it is, over capacity or not ("keeps what it holds"); the
+  extras are released on the first run after it is active again.
 * A lead is available when its ``pool_status`` is ``available``, no assignment holds it
   (``active`` or ``converted``) and no assignment of it was released after ``now - cooldown``.
-  Leads released by this plan are therefore in cooldown and not re-assigned in the same run.
+  Leads released by this plan (``client_cancelled`` or ``capacity_reduced``) are therefore
+  not re-assigned in the same run, and rest for the cooldown like any released lead.
 * A lead is eligible for a client when it has an email address, its email status passes the
   email filter (see :class:`AllocationSettings`), its company is not excluded by the client and
   its ICP score is at least the client's ``min_icp_score``.
@@ -59,6 +66,9 @@ ASSIGNMENT_COLUMNS = (
     "release_reason",
     "converted_at",
 )
+# Release reasons the planner writes (cis.lead_assignments.release_reason).
+CLIENT_CANCELLED = "client_cancelled"
+CAPACITY_REDUCED = "capacity_reduced"
 # With ``verified_only=False`` every email status is accepted except these (and a missing one).
 PERMISSIVE_BLOCKED_EMAIL_STATUSES = frozenset({"invalid", "unavailable"})
 
@@ -129,7 +139,9 @@ class ClientAllocationSummary:
     status : str
         The client's status.
     released_now : int
-        Assignments of this client the plan releases.
+        Assignments of this client the plan releases: all active ones of a cancelled client
+        (``client_cancelled``), the extras of an active client over its capacity
+        (``capacity_reduced``).
     daily_new_leads : int or None
         The client's daily new-lead cap (None: no cap).
     assigned_today_before : int
@@ -431,17 +443,20 @@ def plan_allocation(
     releases: list[PlannedRelease] = []
     released_counts: dict[str, int] = {}
     for client in ordered:
-        if client.status != "cancelled":
-            continue
-        client_id = str(client.client_id)
-        rows = active_rows[active_rows["client_id"] == client_id].sort_values(
-            ["lead_id", "assignment_id"], kind="stable"
-        )
-        releases.extend(
-            PlannedRelease(str(r.assignment_id), str(r.lead_id), client_id, "client_cancelled")
-            for r in rows.itertuples(index=False)
-        )
-        released_counts[client.slug] = len(rows)
+        if client.status == "cancelled":
+            client_id = str(client.client_id)
+            rows = active_rows[active_rows["client_id"] == client_id].sort_values(
+                ["lead_id", "assignment_id"], kind="stable"
+            )
+            mine = [
+                PlannedRelease(str(r.assignment_id), str(r.lead_id), client_id, CLIENT_CANCELLED)
+                for r in rows.itertuples(index=False)
+            ]
+        else:
+            mine = _over_capacity(active_rows, client)
+        if mine:
+            releases.extend(mine)
+            released_counts[client.slug] = len(mine)
 
     pool = _available_pool(leads, a, now, settings)
     lead_ids = pool["lead_id"].to_numpy(dtype=object)
@@ -515,6 +530,54 @@ def plan_allocation(
             )
         )
     return AllocationPlan(assign=assign, release=releases, summaries=summaries)
+
+
+def over_capacity_releases(
+    assignments: pd.DataFrame | None, client: Client
+) -> list[PlannedRelease]:
+    """The newest active assignments an active client holds beyond its ``capacity``.
+
+    Parameters
+    ----------
+    assignments : pandas.DataFrame or None
+        History of ``cis.lead_assignments`` (all clients; only this client's ``active`` rows
+        count, converted ones never do).
+    client : Client
+        Supplies ``client_id``, ``status`` and ``capacity``.
+
+    Returns
+    -------
+    list of PlannedRelease
+        Reason ``capacity_reduced``: the client's active assignments ordered by ``assigned_at``,
+        then ``lead_id``, then ``assignment_id`` (a missing ``assigned_at`` sorts oldest), all
+        after the first ``capacity`` of them, so the client keeps its oldest ``capacity``
+        assignments. Sorted by ``lead_id``. Empty unless the client's status is ``active``:
+        a paused client keeps what it holds, a cancelled one releases everything with reason
+        ``client_cancelled`` instead.
+    """
+    a = prepare_assignments(assignments)
+    return _over_capacity(a[a["assignment_status"] == "active"], client)
+
+
+def _over_capacity(active_rows: pd.DataFrame, client: Client) -> list[PlannedRelease]:
+    """:func:`over_capacity_releases` on the prepared ``active`` rows."""
+    if client.status != "active":
+        return []
+    client_id = str(client.client_id)
+    rows = active_rows[active_rows["client_id"] == client_id]
+    extra = len(rows) - max(int(client.capacity), 0)
+    if extra <= 0:
+        return []
+    oldest_first = rows.sort_values(
+        ["assigned_at", "lead_id", "assignment_id"], kind="stable", na_position="first"
+    )
+    newest = oldest_first.iloc[len(rows) - extra :].sort_values(
+        ["lead_id", "assignment_id"], kind="stable"
+    )
+    return [
+        PlannedRelease(str(r.assignment_id), str(r.lead_id), client_id, CAPACITY_REDUCED)
+        for r in newest.itertuples(index=False)
+    ]
 
 
 def _available_pool(

@@ -39,13 +39,37 @@ create table if not exists cis.lead_assignments (
     assigned_by text not null,
     assigned_at timestamptz not null default now(),
     released_at timestamptz,
-    release_reason text check (
-        release_reason in ('client_cancelled', 'lead_request', 'manual', 'reallocation', 'deletion_request', 'expired')
+    release_reason text constraint lead_assignments_release_reason_check check (
+        release_reason in (
+            'client_cancelled', 'lead_request', 'manual', 'reallocation', 'deletion_request', 'expired',
+            'capacity_reduced'
+        )
     ),
     converted_at timestamptz,
     allocation_run_id uuid,
     check ((assignment_status = 'released') = (released_at is not null))
 );
+-- Reasons added later (capacity_reduced: the allocator gives back the newest extras of a client
+-- whose capacity was lowered). A database created before has the older check under the same
+-- name; replace it once, only when it lacks a reason (no table lock or scan on later runs).
+do $$
+begin
+    if not exists (
+        select 1 from pg_constraint
+        where conrelid = 'cis.lead_assignments'::regclass
+            and conname = 'lead_assignments_release_reason_check'
+            and pg_get_constraintdef(oid) like '%capacity_reduced%'
+    ) then
+        alter table cis.lead_assignments drop constraint if exists lead_assignments_release_reason_check;
+        alter table cis.lead_assignments add constraint lead_assignments_release_reason_check check (
+            release_reason in (
+                'client_cancelled', 'lead_request', 'manual', 'reallocation', 'deletion_request', 'expired',
+                'capacity_reduced'
+            )
+        );
+    end if;
+end
+$$;
 -- Exclusivity lives here: one active (or converted: converted leads stay) assignment per lead.
 create unique index if not exists lead_assignments_one_holder_per_lead
     on cis.lead_assignments (lead_id) where assignment_status in ('active', 'converted');

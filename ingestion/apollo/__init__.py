@@ -35,6 +35,7 @@ from ingestion.apollo.records import (
     suppression_hashes,
     with_organization,
 )
+from ingestion.apollo.suppression import withhold_if_suppressed
 from ingestion.landing import LandingLine, landing_files, read_jsonl
 from ingestion.quarantine import Rejection
 from ingestion.values import value_problem
@@ -75,17 +76,9 @@ def _envelope(
     counts: LoadCounts,
     kind: str = "person",
 ) -> dict:
-    problem = value_problem(payload) if meta.source == "api" else None  # landing: checked on read
-    problems = [problem] if problem else person_problems(payload)
-    if problems:
-        rejection = Rejection(
-            kind, "; ".join(problems), meta.source_file, meta.source_line, _dump(payload)
-        )
-        counts.rejected += 1
-        counts.rejections.append(rejection)
-        return {"rejection": rejection}
     if suppressed and suppression_hashes(payload) & suppressed:
-        # A deletion request covers this person: keep the fact, not the personal data.
+        # A deletion request covers this person (checked first: a record that would also be
+        # rejected must not keep its payload in quarantine either).
         counts.suppressed += 1
         rejection = Rejection(
             kind,
@@ -94,6 +87,15 @@ def _envelope(
             meta.source_line,
             None,
         )
+        counts.rejections.append(rejection)
+        return {"rejection": rejection}
+    problem = value_problem(payload) if meta.source == "api" else None  # landing: checked on read
+    problems = [problem] if problem else person_problems(payload)
+    if problems:
+        rejection = Rejection(
+            kind, "; ".join(problems), meta.source_file, meta.source_line, _dump(payload)
+        )
+        counts.rejected += 1
         counts.rejections.append(rejection)
         return {"rejection": rejection}
     counts.people += 1
@@ -220,6 +222,7 @@ def apollo_landing_source(
             relative = str(path.relative_to(root))
             for item in read_jsonl(path, root, "apollo_person"):
                 if isinstance(item, Rejection):
+                    item = withhold_if_suppressed(item, suppressed)
                     tally.rejected += 1
                     tally.rejections.append(item)
                     yield {"rejection": item}

@@ -119,10 +119,19 @@ final as (
         -- A lead none of whose records names a title or employer takes its (empty) role from the
         -- newest record.
         coalesce(role_record_id, latest_record_id) as role_record_id,
-        jsonb_strip_nulls(jsonb_build_object(
-            {%- for field in filters %}
-                '{{ field }}', {{ field }}__source{% if not loop.last %},{% endif %}
-            {%- endfor %}
+        -- The same object as jsonb_build_object('field', field__source, ...), built from two text
+        -- arrays at about half the cost.
+        jsonb_strip_nulls(jsonb_object(
+            array[
+                {%- for field in filters %}
+                    '{{ field }}'{% if not loop.last %},{% endif %}
+                {%- endfor %}
+            ],
+            array[
+                {%- for field in filters %}
+                    {{ field }}__source{% if not loop.last %},{% endif %}
+                {%- endfor %}
+            ]
         )) as field_sources,
         extra_fields,
         apollo_person_id,

@@ -13,7 +13,9 @@
 
 with
 
-leads as (
+-- Read three times (the lead rows, suppressions, events): not materialized, so each reads the
+-- table rather than a copy of every lead written to disk first.
+leads as not materialized (
     select * from {{ ref('int_leads_survived') }}
 ),
 

@@ -41,7 +41,7 @@ renamed as (
         {{ nullif_blank('end_date') }} as end_date_text,
         {{ nullif_blank('created_at') }} as entry_created_at_text,
         {{ nullif_blank('updated_at') }} as entry_updated_at_text,
-        {{ extra_fields('source', typed) }} as extra_fields
+        {{ extra_fields('source', typed, source('apollo', 'employment_history')) }} as extra_fields
     from source
 )
 

@@ -80,7 +80,7 @@ renamed as (
         {{ nullif_blank('org_chart_sector') }} as org_chart_sector,
         org_chart_removed,
         org_chart_show_department_filter,
-        {{ extra_fields('source', typed) }} as extra_fields
+        {{ extra_fields('source', typed, source('apollo', 'organizations')) }} as extra_fields
     from source
 )
 

@@ -59,7 +59,7 @@ renamed as (
         revealed_for_current_team,
         is_likely_to_engage,
         {{ nullif_blank('organization_id') }} as apollo_organization_id,
-        {{ extra_fields('source', typed) }} as extra_fields
+        {{ extra_fields('source', typed, source('apollo', 'people')) }} as extra_fields
     from source
 )
 
