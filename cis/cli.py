@@ -201,8 +201,26 @@ def _print_load(report) -> None:
         console.print(f"  [yellow]rejected[/yellow] {escape(rejection.describe())}")
     if len(counts.rejections) > 10:
         console.print(f"  ... and {len(counts.rejections) - 10} more: run `cis quarantine`")
+    for event_report in report.events:
+        _print_events(event_report)
     for entry in report.unread:
         console.print(f"  [yellow]not loaded[/yellow] {escape(entry.path)}: {entry.reason}")
+
+
+def _print_events(report) -> None:
+    counts = report.counts
+    read = sum(counts.rows.values())
+    rate = read / report.seconds if report.seconds else 0
+    console.print(
+        f"{report.dataset}: read {read} events from {counts.files} files "
+        f"({report.stored} stored) in {report.seconds:.1f}s ({rate:,.0f} rows/s); "
+        f"rejected {counts.rejected}",
+        markup=False,
+    )
+    for (kind, name), count in sorted(counts.by_name.items()):
+        console.print(f"  {kind} {name}: {count}", markup=False)
+    for rejection in counts.rejections[:10]:
+        console.print(f"  [yellow]rejected[/yellow] {escape(rejection.describe())}")
 
 
 @app.command()
@@ -220,6 +238,51 @@ def quarantine(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) -
         table.add_row(record.schema, record.record_kind, escape(where), escape(record.reason))
     console.print(table)
     console.print(f"{quarantine_count(target)} rejected records in all")
+
+
+# -- serve ------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8080,
+    dir: Annotated[
+        Path, typer.Option("--dir", help="Landing folder to write (as for `ingest landing`).")
+    ] = Path("landing"),
+    max_body: Annotated[int, typer.Option(help="Largest accepted body, in bytes.")] = 1 << 20,
+    rotate_mb: Annotated[float, typer.Option(help="Publish a landing file at this size.")] = 64,
+    rotate_seconds: Annotated[float, typer.Option(help="Publish a landing file at this age.")] = 60,
+    public_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Public base URL the vendors call (https://hooks.example.com), for Twilio's "
+            "signature behind a proxy; default: receiver.public_base_url from dlt config."
+        ),
+    ] = None,
+    fsync: Annotated[
+        str, typer.Option(help="group (default), or each/off: benchmark references only.")
+    ] = "group",
+) -> None:
+    """Run the webhook receiver: authenticated deliveries fsync'ed to landing before the 2xx."""
+    from ingestion.receiver.app import serve as run
+    from ingestion.receiver.settings import VENDORS, load_settings
+
+    if fsync not in ("group", "each", "off"):
+        console.print(f"error: --fsync must be group, each or off, not {fsync!r}", markup=False)
+        raise typer.Exit(2)
+    settings = load_settings(
+        dir,
+        max_body_bytes=max_body,
+        rotate_bytes=max(1, int(rotate_mb * (1 << 20))),
+        rotate_seconds=rotate_seconds,
+        public_base_url=public_url,
+        fsync=fsync,
+    )
+    for vendor in VENDORS.values():
+        state = "ready" if settings.secret(vendor.name) else "no secret: refusing (503)"
+        console.print(f"/webhooks/{vendor.name:10} -> {dir / vendor.kind}  {state}", markup=False)
+    run(settings, host, port)
 
 
 # -- transform, clients, pool steps -------------------------------------------------------------

@@ -98,18 +98,26 @@ def read_jsonl(path: Path, root: Path, record_kind: str) -> Iterator[LandingLine
     (:func:`ingestion.values.value_problem`) is rejected alone, with its line number.
     """
     relative = str(path.relative_to(root))
-    with path.open("rb") as handle:
-        head = list(itertools.islice(handle, _SNIFF_LINES))
-    problem = _file_problem(head)
-    if problem:
-        sample = b"".join(head)[:2000].decode("utf-8", "replace")
-        yield Rejection(record_kind, problem, relative, None, sample)
+    rejection = file_rejection(path, root, record_kind)
+    if rejection is not None:
+        yield rejection
         return
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
-            item = _parse_line(raw, relative, number, record_kind)
+            item = parse_line(raw, relative, number, record_kind)
             if item is not None:  # blank lines carry nothing
                 yield item
+
+
+def file_rejection(path: Path, root: Path, record_kind: str) -> Rejection | None:
+    """The rejection of ``path`` as a whole when it is not JSON Lines text at all, else None."""
+    with path.open("rb") as handle:
+        head = list(itertools.islice(handle, _SNIFF_LINES))
+    problem = _file_problem(head)
+    if problem is None:
+        return None
+    sample = b"".join(head)[:2000].decode("utf-8", "replace")
+    return Rejection(record_kind, problem, str(path.relative_to(root)), None, sample)
 
 
 _BOM = b"\xef\xbb\xbf"
@@ -129,7 +137,7 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"non-finite number {name} (JSON has no NaN or Infinity)")
 
 
-def _parse_line(
+def parse_line(
     raw: bytes, relative: str, number: int, record_kind: str
 ) -> LandingLine | Rejection | None:
     """One line as a payload or as a Rejection with its reason; None for a blank line."""

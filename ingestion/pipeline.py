@@ -26,6 +26,9 @@ SPEED_DEFAULTS = {"DATA_WRITER__DISABLE_COMPRESSION": "true", "NORMALIZE__WORKER
 # dlt keeps a staging copy of each merge load and the files of each completed package; both
 # are emptied once loaded, so personal data lives only in the raw tables, where a deletion
 # request reaches it.
+# Arrow tables (the events' fast path) get dlt's load id too, as every other row does: what a
+# load stored is counted by it.
+ARROW_DEFAULTS = {"NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID": "true"}
 PRIVACY_DEFAULTS = {
     "LOAD__TRUNCATE_STAGING_DATASET": "true",
     "LOAD__DELETE_COMPLETED_JOBS": "true",
@@ -40,7 +43,7 @@ def pipeline_name(name: str, target: Target) -> str:
 
 def make_pipeline(name: str, dataset: str, target: Target, pipelines_dir: Path | None = None):
     """A dlt pipeline writing ``dataset`` on ``target``; its state lives under ``.cis/dlt``."""
-    for key, value in {**SPEED_DEFAULTS, **PRIVACY_DEFAULTS}.items():
+    for key, value in {**SPEED_DEFAULTS, **ARROW_DEFAULTS, **PRIVACY_DEFAULTS}.items():
         os.environ.setdefault(key, value)
     folder = private_folder(pipelines_dir or state_dir() / "dlt")
     return dlt.pipeline(

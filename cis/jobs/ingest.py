@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cis.clients import Client
 from cis.db import Target, cursor, loader_target
+from cis.jobs.ingest_events import EVENT_LANDING_KINDS, EventReport, ingest_event_landing
 from ingestion.apollo import DATASET, LANDING_KIND, LoadCounts, apollo_landing_source, apollo_source
 from ingestion.apollo.helpers import ApolloStats
 from ingestion.apollo.suppression import scrub_suppressed
@@ -16,7 +17,7 @@ from ingestion.landing import UnreadEntry, unread_entries
 from ingestion.pipeline import run_source
 
 # Landing kinds with a loader today; later phases add theirs (DESIGN.md, "Landing format").
-LANDING_LOADERS = {LANDING_KIND: "apollo"}
+LANDING_LOADERS = {LANDING_KIND: "apollo", **EVENT_LANDING_KINDS}
 
 
 @dataclass
@@ -26,6 +27,7 @@ class IngestReport:
     unread: list[UnreadEntry] = field(default_factory=list)
     stats: ApolloStats | None = None
     stored: int | None = None  # person rows this run wrote to raw_apollo.people
+    events: list[EventReport] = field(default_factory=list)  # one per vendor dataset loaded
 
 
 def stored_people(target: Target, load_ids: Sequence[str]) -> int:
@@ -96,11 +98,15 @@ def ingest_landing(
         on_wait,
         after_load=_suppression_pass(loader, counts),
     )
+    stored = stored_people(loader, info.loads_ids)
+    seconds = time.perf_counter() - started
+    events = ingest_event_landing(loader, landing_dir, pipelines_dir, on_wait)
     return IngestReport(
         counts,
-        time.perf_counter() - started,
+        seconds,
         unread_entries(landing_dir, LANDING_LOADERS),
-        stored=stored_people(loader, info.loads_ids),
+        stored=stored,
+        events=events,
     )
 
 

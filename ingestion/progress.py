@@ -1,0 +1,155 @@
+"""What ``ingest landing`` has already loaded: each landing file, and how far into it.
+
+A load reads each ``*.jsonl`` file of a kind from where the last completed load stopped, so a
+second run loads only what is new (whole new files, or lines appended to a file), a crash
+mid-load loads the same lines again (their raw keys make that a no-op), and nothing is read
+twice into the marts. A file is known by its path under the landing root and the hash of its
+first bytes: a file rewritten with other content under the same name is read from the start.
+
+The progress lives in ``raw_landing.file_progress`` (owned by the loader, like the raw tables)
+and is written after the load of those lines has completed, under the dataset's load lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingestion.landing import LandingLine, file_rejection, landing_files, parse_line
+from ingestion.quarantine import Rejection
+
+SCHEMA = "raw_landing"
+HEAD_BYTES = 65_536
+_DDL = f"""
+create schema if not exists {SCHEMA};
+create table if not exists {SCHEMA}.file_progress (
+    kind text not null,
+    path text not null,
+    bytes_loaded bigint not null,
+    lines_loaded bigint not null,
+    head_sha256 text not null,
+    updated_at timestamptz not null default now(),
+    primary key (kind, path)
+);
+"""
+
+
+@dataclass(frozen=True)
+class FileProgress:
+    """How far into one landing file the completed loads have read."""
+
+    kind: str
+    path: str  # relative to the landing root
+    bytes_loaded: int
+    lines_loaded: int
+    head_sha256: str
+
+
+@dataclass
+class FileSlice:
+    """The unread part of one landing file; ``end``/``lines`` are set once it has been read."""
+
+    kind: str
+    path: Path
+    relative: str
+    start: int
+    first_line: int
+    head_sha256: str
+    end: int = 0
+    lines: int = 0
+
+    def progress(self) -> FileProgress:
+        return FileProgress(self.kind, self.relative, self.end, self.lines, self.head_sha256)
+
+
+def head_hash(path: Path, size: int) -> str:
+    """sha256 of the first ``HEAD_BYTES`` of the first ``size`` bytes of ``path``."""
+    with path.open("rb") as handle:
+        return hashlib.sha256(handle.read(min(size, HEAD_BYTES))).hexdigest()
+
+
+def unread_slices(
+    root: Path, kind: str, known: dict[str, FileProgress], reload: bool = False
+) -> list[FileSlice]:
+    """The part of each file of ``kind`` that no completed load has read (files in name order).
+
+    ``reload`` reads every file from the start (raw keys keep a re-read from storing twice).
+    """
+    slices = []
+    for path in landing_files(root, kind):
+        relative = path.relative_to(root).as_posix()
+        size = path.stat().st_size
+        done = None if reload else known.get(relative)
+        if done is not None and done.bytes_loaded <= size:
+            same_file = head_hash(path, done.bytes_loaded) == done.head_sha256
+            if same_file and done.bytes_loaded == size:
+                continue
+            if same_file:
+                slices.append(
+                    FileSlice(kind, path, relative, done.bytes_loaded, done.lines_loaded + 1, "")
+                )
+                continue
+        slices.append(FileSlice(kind, path, relative, 0, 1, ""))
+    return slices
+
+
+def read_slice(piece: FileSlice, root: Path, record_kind: str) -> Iterator[LandingLine | Rejection]:
+    """Each line of the slice as a LandingLine or a Rejection; sets ``end``, ``lines``, the hash.
+
+    A slice that starts at byte 0 is first checked as a whole file (``read_jsonl``'s rules).
+    """
+    if piece.start == 0:
+        rejection = file_rejection(piece.path, root, record_kind)
+        if rejection is not None:
+            piece.end = piece.path.stat().st_size
+            piece.lines = 0
+            piece.head_sha256 = head_hash(piece.path, piece.end)
+            yield rejection
+            return
+    number = piece.first_line - 1
+    with piece.path.open("rb") as handle:
+        handle.seek(piece.start)
+        position = piece.start
+        for raw in handle:
+            number += 1
+            position += len(raw)
+            item = parse_line(raw, piece.relative, number, record_kind)
+            if item is not None:
+                yield item
+    piece.end = position
+    piece.lines = number
+    piece.head_sha256 = head_hash(piece.path, piece.end)
+
+
+def ensure_table(cur) -> None:
+    cur.execute(_DDL)
+
+
+def read_progress(cur, kinds: Iterable[str]) -> dict[str, FileProgress]:
+    """The recorded progress of every file of ``kinds``, by path (empty before the first load)."""
+    cur.execute("select to_regclass(%s)", (f"{SCHEMA}.file_progress",))
+    if cur.fetchone()[0] is None:
+        return {}
+    cur.execute(
+        f"select kind, path, bytes_loaded, lines_loaded, head_sha256 from {SCHEMA}.file_progress "
+        "where kind = any(%s)",
+        (list(kinds),),
+    )
+    return {row[1]: FileProgress(*row) for row in cur.fetchall()}
+
+
+def record_progress(cur, done: Iterable[FileProgress]) -> None:
+    """Remember how far the completed load read each file."""
+    rows = [(p.kind, p.path, p.bytes_loaded, p.lines_loaded, p.head_sha256) for p in done]
+    if not rows:
+        return
+    ensure_table(cur)
+    cur.executemany(
+        f"insert into {SCHEMA}.file_progress as f (kind, path, bytes_loaded, lines_loaded, "
+        "head_sha256) values (%s, %s, %s, %s, %s) on conflict (kind, path) do update set "
+        "bytes_loaded = excluded.bytes_loaded, lines_loaded = excluded.lines_loaded, "
+        "head_sha256 = excluded.head_sha256, updated_at = now()",
+        rows,
+    )
