@@ -95,6 +95,16 @@ def test_every_contract_kind_loads_with_its_fields_kept(
         "status_delivered": 1,
         "status_undelivered": 1,
     }
+    # The lead's LinkedIn URL (HeyReach) and number (Twilio: the sender of an inbound message,
+    # the recipient of a status callback) are read for identity resolution.
+    assert query(
+        target, "select count(*), count(lead_linkedin_url) from raw_heyreach.webhook_events"
+    ) == [(6, 6)]
+    phones = dict(query(target, "select event_name, lead_phone from raw_twilio.webhook_events"))
+    inbound = json.loads(_contract_lines("twilio__sms.jsonl")[0])
+    callback = json.loads(_contract_lines("twilio__sms.jsonl")[2])
+    assert phones["inbound_message"] == inbound["From"]
+    assert phones["status_sent"] == callback["To"]
     # Every dataset has its quarantine table, empty here.
     for dataset in EVENT_DATASETS:
         assert _count(target, f"{dataset}.rejected_records") == 0

@@ -68,7 +68,25 @@ def _landing(root: Path) -> Path:
     # A broken line that still carries her address.
     lines.append('{"id": "broken", "email": "' + EMAIL + '", "name": ')
     (folder / "people.jsonl").write_text("\n".join(lines) + "\n")
+    _events(root, "events.jsonl")
     return root
+
+
+def _events(root: Path, name: str) -> None:
+    """Vendor events about her (by address, by LinkedIn URL), one about the neighbour, and a
+    rejected one (its time is not a time) that still names her."""
+    contracts = ROOT / "tests" / "fixtures" / "contracts"
+    smartlead = json.loads((contracts / "smartlead__webhook.jsonl").read_text().splitlines()[1])
+    heyreach = json.loads((contracts / "heyreach__webhook.jsonl").read_text().splitlines()[3])
+    webhooks = [
+        {**smartlead, "to_email": EMAIL, "sl_lead_email": EMAIL},
+        {**smartlead, "to_email": NEIGHBOUR["email"], "sl_lead_email": NEIGHBOUR["email"]},
+        {**smartlead, "to_email": EMAIL, "event_timestamp": "soon"},
+    ]
+    linkedin = [{**heyreach, "lead": {**heyreach["lead"], "profile_url": LINKEDIN}}]
+    for kind, rows in (("smartlead/webhooks", webhooks), ("linkedin/events", linkedin)):
+        (root / kind).mkdir(parents=True, exist_ok=True)
+        (root / kind / name).write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
 def _needles() -> list[str]:
@@ -169,6 +187,9 @@ def test_the_person_is_everywhere_before_the_request(loaded: dict) -> None:
         "pool.dim_leads",
         "pool.dim_lead_aliases",
         "cis.contact_events",
+        "raw_smartlead.webhook_events",
+        "raw_smartlead.rejected_records",
+        "raw_heyreach.webhook_events",
     } <= set(found)
 
 
@@ -187,8 +208,10 @@ def test_forget_leaves_nothing_and_keeps_everyone_else(loaded: dict) -> None:
     outcome = forget_person(target, email=EMAIL.upper(), pipelines_dir=work / "dlt")
 
     assert outcome.apollo_ids == 3  # two loaded records and the rejected one
-    assert outcome.rejected_payloads_cleared == 2  # the rejected record and the broken line
+    # The rejected record and the broken line; the rejected Smartlead event.
+    assert outcome.rejected_payloads_cleared == 3
     assert outcome.contact_events_scrubbed == 2
+    assert outcome.vendor_events_scrubbed == 2  # by address, and by LinkedIn URL
     assert residue(target) == {}
     assert files_naming_her(work / "dlt") == []
     # Everyone else is untouched; the quarantine keeps every line and its reason.
@@ -236,9 +259,19 @@ def test_forget_leaves_nothing_and_keeps_everyone_else(loaded: dict) -> None:
         "select assignment_status, release_reason from cis.lead_assignments",
     ) == [("released", "deletion_request")]
 
-    # The same folder again: her lines are suppressed, the rejected ones keep no payload.
+    # The events stay, without her: the neighbour's keeps its body.
+    assert query(
+        target,
+        "select count(*), count(payload), count(lead_email) from raw_smartlead.webhook_events",
+    ) == [(2, 1, 1)]
+
+    # The same folder again, and new events about her: suppressed, rejected lines keep no
+    # payload.
+    _events(loaded["landing"], "later-events.jsonl")
     report = ingest_landing(target, loaded["landing"], pipelines_dir=work / "dlt")
     assert report.counts.suppressed == 3
+    smartlead = next(r for r in report.events if r.dataset == "raw_smartlead")
+    assert smartlead.counts.suppressed == 1
     assert residue(target) == {}
     assert files_naming_her(work / "dlt") == []
 

@@ -23,10 +23,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cis.generate.apollo_people import Universe, rng_for
 from cis.generate.distributions import pick, randint
+
+if TYPE_CHECKING:
+    from cis.clients import Client
+    from cis.generate.events import EventsSummary
 
 __all__ = [
     "BAD_KINDS",
@@ -129,6 +133,7 @@ class GenerateSummary:
     unknown_field_records: int
     bad_lines: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    events: EventsSummary | None = None  # vendor events, when asked for (``events=True``)
 
     @property
     def bad_lines_total(self) -> int:
@@ -351,6 +356,9 @@ def generate_landing(
     bad_records: bool = True,
     lines_per_file: int = 50_000,
     shares: Shares | None = None,
+    events: bool = False,
+    clients: list[Client] | None = None,
+    event_count: int | None = None,
 ) -> GenerateSummary:
     """Write a landing folder of Apollo person pulls for ``leads`` people.
 
@@ -376,6 +384,14 @@ def generate_landing(
         same-file repeats.
     shares : Shares, optional
         Shares of the messy cases (defaults: :class:`Shares`).
+    events : bool
+        Also write the vendor events of these people (:func:`cis.generate.events.generate_events`:
+        Smartlead, Salesforge, HeyReach and Twilio in the campaigns of ``clients``). The Apollo
+        files are the same bytes either way.
+    clients : list[Client], optional
+        Clients whose campaigns the events use (default: ``config/clients.yml``).
+    event_count : int, optional
+        Stop the events once at least this many lines are written (default: everyone once).
 
     Returns
     -------
@@ -471,6 +487,21 @@ def generate_landing(
         os.replace(tmp, corrupt)
         counts.bad[CORRUPT_KIND] = len(lines)
         written.append(corrupt)
+    events_summary = None
+    if events:
+        from cis.generate.events import generate_events
+
+        no_email_low = shares.job_change + shares.second_id
+        events_summary = generate_events(
+            out_dir,
+            leads,
+            seed,
+            start=start,
+            clients=clients,
+            no_email=(no_email_low, no_email_low + shares.missing_email),
+            events=event_count,
+            malformed=bad_records,
+        )
     return GenerateSummary(
         people_lines=counts.people_lines,
         distinct_people=leads,
@@ -485,4 +516,5 @@ def generate_landing(
         unknown_field_records=counts.unknown,
         bad_lines=counts.bad,
         files=sorted(p.relative_to(out_dir).as_posix() for p in written),
+        events=events_summary,
     )

@@ -44,6 +44,7 @@ from ingestion.apollo.suppression import (
     pseudonym,
     scrub_people,
 )
+from ingestion.events.forget import scrub_events
 from ingestion.pipeline import dataset_lock_name, files_naming, finish_pending_runs, pipeline_lock
 
 # pool.dim_leads columns that hold personal data (nullable in its contract).
@@ -106,6 +107,7 @@ class DeletionOutcome:
     contact_events_scrubbed: int = 0
     pending_loads_finished: int = 0
     pipeline_files_removed: int = 0
+    vendor_events_scrubbed: int = 0
 
 
 def _identifiers(email: str | None, linkedin_url: str | None, apollo_id: str | None) -> Identifiers:
@@ -193,7 +195,11 @@ def forget_person(
         with _transaction(loader) as cur:
             scrub = scrub_people(cur, ids)
             clear_staging(cur)
-            cleared = clear_rejected_payloads(cur, identifiers)
+            events_scrubbed = scrub_events(cur, identifiers)
+            cleared = sum(
+                clear_rejected_payloads(cur, identifiers, schema)
+                for schema in _quarantine_schemas(cur)
+            )
         with _transaction(transformer) as cur:
             _anonymise_pool(cur, ids, lead_ids)
         removed = files_naming(folder, identifiers.needles(), identifiers.named_in)
@@ -210,6 +216,7 @@ def forget_person(
         events,
         len(pending),
         len(removed),
+        events_scrubbed,
     )
     with _transaction(target) as cur:
         cur.execute(
@@ -226,12 +233,22 @@ def forget_person(
                         "contact_events": outcome.contact_events_scrubbed,
                         "pending_loads_finished": outcome.pending_loads_finished,
                         "pipeline_files_removed": outcome.pipeline_files_removed,
+                        "vendor_events": outcome.vendor_events_scrubbed,
                     }
                 ),
                 request_id,
             ),
         )
     return outcome
+
+
+def _quarantine_schemas(cur) -> list[str]:
+    """Every raw schema with a quarantine table (Apollo's and each vendor's)."""
+    cur.execute(
+        "select table_schema from information_schema.tables "
+        "where table_name = 'rejected_records' and table_schema like 'raw\\_%' order by 1"
+    )
+    return [row[0] for row in cur.fetchall()]
 
 
 def _suppression_hashes(subject: dict[str, str], identifiers: Identifiers) -> set[tuple[str, str]]:

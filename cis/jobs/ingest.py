@@ -100,7 +100,9 @@ def ingest_landing(
     )
     stored = stored_people(loader, info.loads_ids)
     seconds = time.perf_counter() - started
-    events = ingest_event_landing(loader, landing_dir, pipelines_dir, on_wait)
+    events = ingest_event_landing(
+        loader, landing_dir, pipelines_dir, on_wait, suppressed=frozenset(suppressed_keys(admin))
+    )
     return IngestReport(
         counts,
         seconds,

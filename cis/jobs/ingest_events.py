@@ -45,8 +45,12 @@ def ingest_event_landing(
     pipelines_dir: Path | None = None,
     on_wait: Callable[[], None] | None = None,
     reload: bool = False,
+    suppressed: frozenset[str] = frozenset(),
 ) -> list[EventReport]:
-    """Load the unread lines of every event kind in ``landing_dir`` (as the loader)."""
+    """Load the unread lines of every event kind in ``landing_dir`` (as the loader).
+
+    ``suppressed``: hashed keys of deletion requests; those people's events keep no data.
+    """
     reports = []
     for dataset, kinds in EVENT_DATASETS.items():
         names = [k.landing_kind for k in kinds]
@@ -59,7 +63,7 @@ def ingest_event_landing(
             continue
         started = time.perf_counter()
         counts = EventCounts()
-        source = events_landing_source(str(landing_dir), kinds, slices, counts)
+        source = events_landing_source(str(landing_dir), kinds, slices, counts, suppressed)
         info = run_source(
             source,
             f"{dataset.removeprefix('raw_')}_landing",

@@ -264,15 +264,18 @@ class Identifiers:
         return (len(self.apollo_ids), len(self.emails), len(self.linkedin_keys)) != before
 
 
-def rejected_naming(cur, identifiers: Identifiers) -> list[tuple[str, str]]:
-    """(rejection_id, payload) of every rejected line whose payload names the person."""
+def rejected_naming(cur, identifiers: Identifiers, schema: str = DATASET) -> list[tuple[str, str]]:
+    """(rejection_id, payload) of every rejected line of ``schema`` that names the person."""
     needles = identifiers.needles()
-    if not needles or not _relation_exists(cur, "rejected_records"):
+    cur.execute("select to_regclass(%s)", (f"{schema}.rejected_records",))
+    if not needles or cur.fetchone()[0] is None:
         return []
     cur.execute(
-        "select rejection_id, payload from raw_apollo.rejected_records where payload is not null "
-        "and exists (select 1 from unnest(%s::text[]) as n(needle) "
-        "where strpos(lower(payload), n.needle) > 0)",
+        sql.SQL(
+            "select rejection_id, payload from {} where payload is not null "
+            "and exists (select 1 from unnest(%s::text[]) as n(needle) "
+            "where strpos(lower(payload), n.needle) > 0)"
+        ).format(sql.Identifier(schema, "rejected_records")),
         (needles,),
     )
     return [(rid, text) for rid, text in cur.fetchall() if identifiers.named_in(text)]
@@ -291,14 +294,16 @@ def grow_from_rejected(cur, identifiers: Identifiers) -> None:
             grew = identifiers.add_record(payload) or grew
 
 
-def clear_rejected_payloads(cur, identifiers: Identifiers) -> int:
-    """Drop the payload of every rejected line that names the person; the reason is kept."""
-    ids = [rid for rid, _text in rejected_naming(cur, identifiers)]
+def clear_rejected_payloads(cur, identifiers: Identifiers, schema: str = DATASET) -> int:
+    """Drop the payload of every rejected line of ``schema`` that names the person (the reason
+    stays, marked)."""
+    ids = [rid for rid, _text in rejected_naming(cur, identifiers, schema)]
     if not ids:
         return 0
     cur.execute(
-        "update raw_apollo.rejected_records set payload = null, "
-        "reason = reason || %s where rejection_id = any(%s)",
+        sql.SQL(
+            "update {} set payload = null, reason = reason || %s where rejection_id = any(%s)"
+        ).format(sql.Identifier(schema, "rejected_records")),
         (f" ({WITHHELD})", ids),
     )
     return cur.rowcount

@@ -30,6 +30,8 @@ import dlt
 import pyarrow as pa
 from dlt.sources import DltResource
 
+from cis.privacy import identity_hashes
+from ingestion.apollo.suppression import withhold_if_suppressed
 from ingestion.landing import LandingLine
 from ingestion.progress import FileSlice, read_slice
 from ingestion.quarantine import Rejection
@@ -54,6 +56,8 @@ SCHEMA = pa.schema(
         ("event_name", pa.string()),
         ("campaign_id", pa.string()),
         ("lead_email", pa.string()),
+        ("lead_linkedin_url", pa.string()),
+        ("lead_phone", pa.string()),
         ("occurred_at", pa.timestamp("us", tz="UTC")),
         ("occurred_at_text", pa.string()),
         ("received_at", pa.timestamp("us", tz="UTC")),
@@ -98,6 +102,8 @@ class EventFacts:
     # Snapshots (a campaign, a statistics row) are versions of one record: the natural id makes
     # the same content read from two files one row, and a changed row a new version.
     version_of: str | None = None
+    lead_linkedin_url: str | None = None
+    lead_phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,7 @@ class EventCounts:
     by_name: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, event name)
     campaigns: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, campaign id)
     rejected: int = 0
+    suppressed: int = 0  # events of a person a deletion request covers: stored without data
     rejections: list[Rejection] = field(default_factory=list)
     files: int = 0
 
@@ -161,9 +168,18 @@ class _Batch:
 
 
 def event_row(
-    kind: EventKind, line: LandingLine, raw_text: str, loaded_at: datetime
+    kind: EventKind,
+    line: LandingLine,
+    raw_text: str,
+    loaded_at: datetime,
+    suppressed: frozenset[str] = frozenset(),
 ) -> dict[str, object]:
-    """The raw row of one landing line (raises EventProblem for an unusable event)."""
+    """The raw row of one landing line (raises EventProblem for an unusable event).
+
+    The event of a person a deletion request covers (by the lead's email or LinkedIn URL) keeps
+    its key, name,
+    campaign and time, not its body or the address.
+    """
     body = dict(line.payload)
     receipt = body.pop(RECEIPT_KEY, None)
     receipt = receipt if isinstance(receipt, dict) else {}
@@ -175,18 +191,25 @@ def event_row(
         delivery = digest(kind.landing_kind, facts.version_of, content)
     else:
         delivery = digest(kind.landing_kind, line.source_file, line.source_line, content)
+    withheld = bool(suppressed) and not identity_hashes(
+        email=facts.lead_email, linkedin_url=facts.lead_linkedin_url
+    ).isdisjoint(suppressed)
     return {
         "delivery_id": delivery,
         "event_key": facts.event_key,
         "event_name": facts.event_name,
         "campaign_id": facts.campaign_id,
-        "lead_email": facts.lead_email,
+        "lead_email": None if withheld else facts.lead_email,
+        "lead_linkedin_url": None if withheld else facts.lead_linkedin_url,
+        "lead_phone": None if withheld else facts.lead_phone,
         "occurred_at": facts.occurred_at,
         "occurred_at_text": facts.occurred_at_text,
         "received_at": _receipt_time(receipt),
         "request_id": text_or_none(receipt.get("request_id")),
-        "payload": json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        "receipt": json.dumps(receipt, separators=(",", ":")) if receipt else None,
+        "payload": None
+        if withheld
+        else json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        "receipt": json.dumps(receipt, separators=(",", ":")) if receipt and not withheld else None,
         "_source_file": line.source_file,
         "_source_line": line.source_line,
         "_loaded_at": loaded_at,
@@ -194,7 +217,11 @@ def event_row(
 
 
 def read_kind(
-    kind: EventKind, slices: Sequence[FileSlice], root: Path, counts: EventCounts
+    kind: EventKind,
+    slices: Sequence[FileSlice],
+    root: Path,
+    counts: EventCounts,
+    suppressed: frozenset[str] = frozenset(),
 ) -> Iterator[pa.Table | Rejection]:
     """Arrow tables of the kind's unread lines, and a Rejection for each line refused."""
     loaded_at = datetime.now(tz=UTC)
@@ -203,15 +230,18 @@ def read_kind(
         counts.files += 1
         for item in read_slice(piece, root, kind.record_kind):
             if isinstance(item, Rejection):
-                yield item
+                yield withhold_if_suppressed(item, suppressed)
                 continue
             try:
-                row = event_row(kind, item, _line_text(item), loaded_at)
+                row = event_row(kind, item, _line_text(item), loaded_at, suppressed)
             except EventProblem as exc:
-                yield Rejection(
+                rejection = Rejection(
                     kind.record_kind, str(exc), item.source_file, item.source_line, _dump(item)
                 )
+                yield withhold_if_suppressed(rejection, suppressed)
                 continue
+            if row["payload"] is None:
+                counts.suppressed += 1
             _tally(counts, kind, row)
             batch.add(row)
             if len(batch) >= BATCH_ROWS:
@@ -244,8 +274,12 @@ def events_landing_source(
     kinds: Sequence[EventKind],
     slices: dict[str, list[FileSlice]],
     counts: EventCounts | None = None,
+    suppressed: frozenset[str] = frozenset(),
 ) -> list[DltResource]:
-    """The raw tables of one vendor dataset, from the unread ``slices`` of each of its kinds."""
+    """The raw tables of one vendor dataset, from the unread ``slices`` of each of its kinds.
+
+    ``suppressed``: the hashed keys of deletion requests (``cis.suppression_keys``).
+    """
     root = Path(landing_dir)
     tally = counts if counts is not None else EventCounts()
 
@@ -253,7 +287,8 @@ def events_landing_source(
     def batches() -> Iterator[dict[str, Any]]:
         yield {"start": True}  # the quarantine table exists even when nothing is rejected
         for kind in kinds:
-            for item in read_kind(kind, slices.get(kind.landing_kind, []), root, tally):
+            pieces = slices.get(kind.landing_kind, [])
+            for item in read_kind(kind, pieces, root, tally, suppressed):
                 if isinstance(item, Rejection):
                     tally.rejected += 1
                     tally.rejections.append(item)

@@ -29,6 +29,7 @@ def describe_webhook(body: dict, receipt: dict) -> EventFacts:
         lower_email(lead),
         occurred_at,
         occurred_text,
+        lead_linkedin_url=first_text(body, ("lead", "profile_url"), ("lead", "linkedin_url")),
     )
 
 

@@ -26,7 +26,9 @@ def describe_message(body: dict, receipt: dict) -> EventFacts:
     else:
         name = "inbound_message"
     key = digest("twilio", sid, status) if status else digest("twilio", sid)
-    return EventFacts(key, name, first_text(body, ("MessagingServiceSid",)))
+    # The lead's number: the sender of an inbound message, the recipient of a callback.
+    phone = first_text(body, ("To",)) if status else first_text(body, ("From",))
+    return EventFacts(key, name, first_text(body, ("MessagingServiceSid",)), lead_phone=phone)
 
 
 KINDS = (EventKind("sms/events", "webhook_events", "twilio_message", describe_message),)
