@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shlex
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -120,13 +121,30 @@ def generate(
     leads: Annotated[int, typer.Option(help="Distinct people to generate.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 7,
     bad_records: Annotated[bool, typer.Option(help="Plant malformed lines and files.")] = True,
+    events: Annotated[
+        bool,
+        typer.Option(help="Also write vendor events (Smartlead, Salesforge, HeyReach, Twilio)."),
+    ] = True,
+    event_count: Annotated[
+        int | None,
+        typer.Option(help="Stop the events at this many lines (default: everyone once)."),
+    ] = None,
+    clients: ClientsFile = DEFAULT_CLIENTS,
 ) -> None:
     """Write a deterministic demo landing folder in the vendors' own shapes."""
     from cis.generate import generate_landing
 
     started = time.perf_counter()
     with console.status(f"generating {leads:,} people into {out}"):
-        summary = generate_landing(out, leads, seed, bad_records=bad_records)
+        summary = generate_landing(
+            out,
+            leads,
+            seed,
+            bad_records=bad_records,
+            events=events,
+            clients=_clients(clients) if events else None,
+            event_count=event_count,
+        )
     console.print(
         f"wrote {summary.people_lines} person lines for {summary.distinct_people} people "
         f"to {out} in {time.perf_counter() - started:.1f}s (re-pulls {summary.repulls}, "
@@ -134,6 +152,16 @@ def generate(
         f"second Apollo ids {summary.second_ids}, no email {summary.missing_emails}, "
         f"bad lines {sum(summary.bad_lines.values())})"
     )
+    if summary.events is not None:
+        e = summary.events
+        console.print(
+            f"wrote {e.total_events:,} vendor events for {e.enrollments:,} enrollments "
+            f"(duplicates {sum(e.duplicates.values())}, late {sum(e.late.values())}, "
+            f"out-of-order callbacks {e.out_of_order}, malformed lines {e.malformed_total}; "
+            f"campaign objects {sum(e.campaigns.values())})"
+        )
+        for kind, count in sorted(e.events.items()):
+            console.print(f"  {kind:22} {count:>9,}")
 
 
 @ingest_app.command("landing")
@@ -141,6 +169,11 @@ def ingest_landing(
     dir: Annotated[Path, typer.Option("--dir", help="Landing folder (DESIGN.md layout).")] = Path(
         "landing"
     ),
+    clients_file: ClientsFile = DEFAULT_CLIENTS,
+    reload: Annotated[
+        bool,
+        typer.Option(help="Read every event file again from the start (its rows are replaced)."),
+    ] = False,
 ) -> None:
     """Load every payload kind found in a landing folder."""
     from cis.jobs.ingest import ingest_landing as run
@@ -148,9 +181,10 @@ def ingest_landing(
     if not dir.is_dir():
         console.print(f"[red]error:[/red] landing folder {dir} does not exist")
         raise typer.Exit(2)
+    clients = _clients(clients_file) if clients_file.exists() else []
     with console.status(f"loading {dir}"):
-        report = run(_admin(), dir, on_wait=_say_waiting)
-    _print_load(report)
+        report = run(_admin(), dir, on_wait=_say_waiting, reload=reload)
+    _print_load(report, clients)
 
 
 @ingest_app.command("apollo")
@@ -188,7 +222,7 @@ def _say_waiting() -> None:
     console.print("another load into raw_apollo is running: waiting for it to finish")
 
 
-def _print_load(report) -> None:
+def _print_load(report, clients: Sequence[Client] = ()) -> None:
     counts = report.counts
     stored = "" if report.stored is None else f" ({report.stored} stored in raw_apollo.people)"
     console.print(
@@ -202,12 +236,14 @@ def _print_load(report) -> None:
     if len(counts.rejections) > 10:
         console.print(f"  ... and {len(counts.rejections) - 10} more: run `cis quarantine`")
     for event_report in report.events:
-        _print_events(event_report)
+        _print_events(event_report, clients)
     for entry in report.unread:
         console.print(f"  [yellow]not loaded[/yellow] {escape(entry.path)}: {entry.reason}")
 
 
-def _print_events(report) -> None:
+def _print_events(report, clients: Sequence[Client]) -> None:
+    from cis.jobs.ingest_events import unclaimed_campaigns
+
     counts = report.counts
     read = sum(counts.rows.values())
     rate = read / report.seconds if report.seconds else 0
@@ -219,6 +255,12 @@ def _print_events(report) -> None:
     )
     for (kind, name), count in sorted(counts.by_name.items()):
         console.print(f"  {kind} {name}: {count}", markup=False)
+    if counts.suppressed:
+        console.print(f"  suppressed by a deletion request: {counts.suppressed}", markup=False)
+    for campaign, count in unclaimed_campaigns(report, clients).items():
+        console.print(
+            f"  [yellow]no client claims[/yellow] campaign {escape(campaign)}: {count} events kept"
+        )
     for rejection in counts.rejections[:10]:
         console.print(f"  [yellow]rejected[/yellow] {escape(rejection.describe())}")
 
@@ -538,16 +580,18 @@ def demo(
 
     started = _step("generate")
     with console.status(f"generating {leads:,} people"):
-        generated = generate_landing(landing, leads, seed)
+        generated = generate_landing(landing, leads, seed, events=True, clients=parsed)
     console.print(
         f"{generated.people_lines} person lines, {len(generated.files)} files -> {landing}"
     )
+    if generated.events is not None:
+        console.print(f"{generated.events.total_events:,} vendor events", markup=False)
     timings["generate"] = time.perf_counter() - started
 
     started = _step("ingest landing")
     with console.status(f"loading {landing}"):
         report = run_ingest(target, landing)
-    _print_load(report)
+    _print_load(report, parsed)
     timings["ingest"] = time.perf_counter() - started
 
     started = _step("clients sync")

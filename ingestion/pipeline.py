@@ -150,12 +150,14 @@ def run_source(
     pipelines_dir: Path | None = None,
     on_wait: Callable[[], None] | None = None,
     after_load: Callable[[list[str]], None] | None = None,
+    before_run: Callable[[], None] | None = None,
 ) -> LoadInfo:
     """Run ``source`` under the pipeline's lock and return the info of the load it asked for.
 
     A package left pending by a crashed run is loaded first (dlt's ``run`` would load it and
-    skip the new data), then ``source`` is extracted and loaded. ``after_load`` is called, still
-    under the lock, with the ids of every load this run completed (the pending one included).
+    skip the new data), then ``before_run`` is called, then ``source`` is extracted and loaded.
+    ``after_load`` is called, still under the lock, with the ids of every load this run
+    completed (the pending one included).
     """
     previous_umask = os.umask(0o077)
     try:
@@ -163,6 +165,8 @@ def run_source(
         with pipeline_lock(target, dataset_lock_name(dataset, target), on_wait):
             pipeline = make_pipeline(name, dataset, target, pipelines_dir)
             load_ids = finish_pending(pipeline)
+            if before_run is not None:
+                before_run()
             info = pipeline.run(source)
             info.raise_on_failed_jobs()
             if after_load is not None:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.landing import LandingLine, file_rejection, landing_files, parse_line
+from ingestion.landing import LandingLine, file_rejection, landing_files, parse_line_fast
 from ingestion.quarantine import Rejection
 
 SCHEMA = "raw_landing"
@@ -57,6 +57,9 @@ class FileSlice:
     start: int
     first_line: int
     head_sha256: str
+    # Whether rows already stored for these lines (``_source_line >= first_line``) can only be
+    # a crashed run's, whose progress was never recorded: true unless the file was rewritten.
+    replaces: bool = True
     end: int = 0
     lines: int = 0
 
@@ -91,12 +94,16 @@ def unread_slices(
                     FileSlice(kind, path, relative, done.bytes_loaded, done.lines_loaded + 1, "")
                 )
                 continue
+            # Rewritten under the same name: its earlier rows are real deliveries, kept.
+            slices.append(FileSlice(kind, path, relative, 0, 1, "", replaces=False))
+            continue
         slices.append(FileSlice(kind, path, relative, 0, 1, ""))
     return slices
 
 
 def read_slice(piece: FileSlice, root: Path, record_kind: str) -> Iterator[LandingLine | Rejection]:
-    """Each line of the slice as a LandingLine or a Rejection; sets ``end``, ``lines``, the hash.
+    """Each line of the slice as a LandingLine (with its text) or a Rejection; sets ``end``,
+    ``lines`` and the hash.
 
     A slice that starts at byte 0 is first checked as a whole file (``read_jsonl``'s rules).
     """
@@ -115,12 +122,38 @@ def read_slice(piece: FileSlice, root: Path, record_kind: str) -> Iterator[Landi
         for raw in handle:
             number += 1
             position += len(raw)
-            item = parse_line(raw, piece.relative, number, record_kind)
+            item = parse_line_fast(raw, piece.relative, number, record_kind)
             if item is not None:
                 yield item
     piece.end = position
     piece.lines = number
     piece.head_sha256 = head_hash(piece.path, piece.end)
+
+
+def clear_unrecorded(cur, table: str, slices: Iterable[FileSlice]) -> int:
+    """Delete the rows ``table`` holds for lines the slices are about to read again.
+
+    Recorded progress covers every line before a slice's ``first_line``; a row at or after it
+    can only come from a load whose progress was not recorded (a crash between the two), or
+    from an earlier read of a file now read again in full (``reload``). Deleting them first
+    makes the read that follows store each line exactly once.
+    """
+    cur.execute("select to_regclass(%s)", (table,))
+    if cur.fetchone()[0] is None:
+        return 0
+    name = table.split(".")[1]
+    cur.execute(
+        f'create index if not exists "{name}_source_line" on {table} (_source_file, _source_line)'
+    )
+    removed = 0
+    for piece in slices:
+        if piece.replaces:
+            cur.execute(
+                f"delete from {table} where _source_file = %s and _source_line >= %s",
+                (piece.relative, piece.first_line),
+            )
+            removed += cur.rowcount
+    return removed
 
 
 def ensure_table(cur) -> None:

@@ -160,8 +160,28 @@ def test_a_crash_before_progress_is_recorded_stores_nothing_twice(
 
     reports = ingest_event_landing(loader, landing, tmp_path / "dlt")
 
-    assert sum(r.stored for r in reports) == 0
+    # Every line is read again, and stored once: the crashed run's rows were replaced.
+    assert sum(r.stored for r in reports) == sum(counts.values())
     assert {kind: _count(target, table) for kind, table in TABLES.items()} == counts
+    for table in TABLES.values():
+        assert query(target, f"select count(*) - count(distinct delivery_id) from {table}") == [
+            (0,)
+        ]
+
+
+def test_reading_everything_again_gives_the_same_rows(
+    tmp_path: Path, target: Target, loader: Target
+) -> None:
+    landing = _landing(tmp_path / "landing")
+    ingest_event_landing(loader, landing, tmp_path / "dlt")
+    snapshot = (
+        "select delivery_id, event_key, payload::text from raw_smartlead.webhook_events order by 1"
+    )
+    before = query(target, snapshot)
+
+    ingest_event_landing(loader, landing, tmp_path / "dlt", reload=True)
+
+    assert query(target, snapshot) == before
 
 
 def test_a_rewritten_file_is_read_again_from_the_start(
@@ -257,4 +277,41 @@ def test_what_the_receiver_writes_loads_with_its_receipt(
         "count(*) filter (where payload ? 'secret_key' or payload ? '_cis_receipt') "
         "from raw_smartlead.webhook_events",
     ) == [(len(smartlead), len(smartlead), len(smartlead), len(smartlead), 0)]
+    assert ingest_event_landing(loader, landing, tmp_path / "dlt") == []
+
+
+def test_events_of_campaigns_no_client_claims_are_counted() -> None:
+    from cis.clients import load_clients
+    from cis.jobs.ingest_events import EventReport, unclaimed_campaigns
+    from ingestion.events import EventCounts
+
+    clients = load_clients(Path(__file__).resolve().parents[1] / "config" / "clients.yml")
+    counts = EventCounts(
+        campaigns={
+            ("smartlead/webhooks", "1847213"): 5,  # northwind's
+            ("smartlead/webhooks", "999"): 3,
+            ("smartlead/statistics", "999"): 7,  # statistics rows are not events
+            ("smartlead/campaigns", "424242"): 1,  # nor are campaign snapshots
+        }
+    )
+    report = EventReport("raw_smartlead", counts, stored=0, seconds=0.0)
+    assert unclaimed_campaigns(report, clients) == {"999": 3}
+    twilio = EventReport(
+        "raw_twilio", EventCounts(campaigns={("sms/events", "+13125550188"): 4}), 0, 0.0
+    )
+    assert unclaimed_campaigns(twilio, clients) == {}
+
+
+def test_large_loads_use_worker_processes_with_the_same_result(
+    tmp_path: Path, target: Target, loader: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Above PROCESSES_FROM_BYTES the datasets load in two worker processes: same rows."""
+    monkeypatch.setattr("cis.jobs.ingest_events.PROCESSES_FROM_BYTES", 0)
+    landing = _landing(tmp_path / "landing")
+
+    reports = ingest_event_landing(loader, landing, tmp_path / "dlt")
+
+    assert {r.dataset for r in reports} == set(EVENT_DATASETS)
+    for name, kind in KIND_FILES.items():
+        assert _count(target, TABLES[kind]) == len(_contract_lines(name)), kind
     assert ingest_event_landing(loader, landing, tmp_path / "dlt") == []

@@ -149,11 +149,13 @@ def _steps(seed: int, vendor: str, cid: int | str, product: str, domain: str) ->
         return base if k is None else (base // 10) * 10 + k + 60_000_000
 
     if legacy:  # Salesforge's placeholders
+
         def fix(text: str) -> str:
             return text.replace("{{company_name}}", "{{company}}").replace(
                 "%signature%", "{{sender_first_name}}"
             )
     else:
+
         def fix(text: str) -> str:
             return text
 
@@ -174,7 +176,9 @@ def _steps(seed: int, vendor: str, cid: int | str, product: str, domain: str) ->
                 Variant(ids(3, 1), "A", fix(subject_3), fix(body_a), None),
                 Variant(ids(3, 2), "B", fix(subject_3), body_3, None),
             )
-        steps.append(Step(ids(3), 3, 3 + int(rng.random() * 3), fix(subject_3), fix(body_a), variants))
+        steps.append(
+            Step(ids(3), 3, 3 + int(rng.random() * 3), fix(subject_3), fix(body_a), variants)
+        )
     if count == 4:
         steps.append(Step(ids(4), 4, 5 + int(rng.random() * 4), "closing the loop", fix(breakup)))
     return tuple(steps)
@@ -192,11 +196,14 @@ def build_campaigns(clients: list[Client], seed: int, start: datetime) -> list[C
             for raw in getattr(client.campaigns, vendor):
                 cid: int | str = int(raw) if str(raw).isdigit() else str(raw)
                 rng = rng_for(seed, "campaign", vendor, cid)
-                shape = "smartlead" if vendor == "smartlead" else (
-                    "multichannel" if isinstance(cid, int) else "legacy"
+                shape = (
+                    "smartlead"
+                    if vendor == "smartlead"
+                    else ("multichannel" if isinstance(cid, int) else "legacy")
                 )
-                steps = _steps(seed, "salesforge" if shape == "legacy" else "smartlead", cid,
-                               product, domain)
+                steps = _steps(
+                    seed, "salesforge" if shape == "legacy" else "smartlead", cid, product, domain
+                )
                 found.append(
                     Campaign(
                         vendor=vendor,

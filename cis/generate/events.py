@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from cis.clients import Client, load_clients
 from cis.generate import salesforge_events, smartlead_events
@@ -34,7 +35,11 @@ from cis.generate.touches import heyreach_events, twilio_events
 __all__ = ["DEFAULT_CLIENTS", "EventsSummary", "generate_events"]
 
 DEFAULT_CLIENTS = Path(__file__).resolve().parents[2] / "config" / "clients.yml"
-SL_WEBHOOKS, SL_STATS, SL_CAMPAIGNS = "smartlead/webhooks", "smartlead/statistics", "smartlead/campaigns"
+SL_WEBHOOKS, SL_STATS, SL_CAMPAIGNS = (
+    "smartlead/webhooks",
+    "smartlead/statistics",
+    "smartlead/campaigns",
+)
 SF_WEBHOOKS, SF_SEQUENCES = "salesforge/webhooks", "salesforge/sequences"
 LINKEDIN, SMS = "linkedin/events", "sms/events"
 DELIVERY_KINDS = (SL_WEBHOOKS, SF_WEBHOOKS, LINKEDIN, SMS)  # duplicated and delayed
@@ -162,7 +167,9 @@ class _Out:
     def _line(body: dict, received: datetime, receipt: bool) -> str:
         if not receipt:
             return dumps(body)
-        return dumps({**body, "_cis_receipt": {"received_at": iso_us_z(received), "vendor": "twilio"}})
+        return dumps(
+            {**body, "_cis_receipt": {"received_at": iso_us_z(received), "vendor": "twilio"}}
+        )
 
     def close(self) -> None:
         for writer in (*self.normal.values(), *self.late.values()):
@@ -216,7 +223,7 @@ def generate_events(
     _write_campaigns(Path(out_dir), seed, campaigns, s)
     if not plans:
         return s
-    u = Universe(seed, leads, start)
+    u = _PeopleOnly(seed, leads, start)
     first_day = (start + timedelta(days=14)).date()
     k = 0
     while (k < leads) if events is None else (s.total_events < events):
@@ -238,9 +245,23 @@ def generate_events(
     return s
 
 
+class _PeopleOnly(Universe):
+    """The same people as :class:`Universe` (same random streams), with only the two
+    ``organization{}`` fields the events use: building the full object for every enrollment
+    would double the cost of a person."""
+
+    def organization(self, j: int) -> dict[str, Any]:
+        profile = self.profile(j)
+        return {"name": profile.name, "primary_domain": profile.domain}
+
+
 def _lead(u: Universe, k: int, p: dict, wave: int, seed: int) -> Lead:
     phones = p.get("phone_numbers") or []
-    phone = phones[0]["sanitized_number"] if phones else f"+1{h64(seed, 'phone', k) % 800 + 200}555{h64(seed, 'ph4', k) % 10000:04d}"
+    phone = (
+        phones[0]["sanitized_number"]
+        if phones
+        else f"+1{h64(seed, 'phone', k) % 800 + 200}555{h64(seed, 'ph4', k) % 10000:04d}"
+    )
     org = p["organization"]
     return Lead(
         k=k,
@@ -295,7 +316,9 @@ def _write_campaigns(root: Path, seed: int, campaigns: list[Campaign], s: Events
     }
     for c in campaigns:
         kind = SL_CAMPAIGNS if c.vendor == "smartlead" else SF_SEQUENCES
-        body = smartlead_campaign(c, seed) if c.vendor == "smartlead" else salesforge_sequence(c, seed)
+        body = (
+            smartlead_campaign(c, seed) if c.vendor == "smartlead" else salesforge_sequence(c, seed)
+        )
         writers[kind].write(dumps(body), c.created_at)
         s.campaigns[kind] = s.campaigns.get(kind, 0) + 1
     for writer in writers.values():

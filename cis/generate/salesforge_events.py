@@ -29,7 +29,9 @@ LABELS = {
 }
 
 
-def webhooks(seed: int, lead: Lead, c: Campaign, sends: list[Send]) -> Iterator[tuple[datetime, dict]]:
+def webhooks(
+    seed: int, lead: Lead, c: Campaign, sends: list[Send]
+) -> Iterator[tuple[datetime, dict]]:
     """Every webhook delivery of the lead's sends, as (event time, body)."""
     zone = _zone(c.tz)
     workspace = {
@@ -72,8 +74,9 @@ def webhooks(seed: int, lead: Lead, c: Campaign, sends: list[Send]) -> Iterator[
                 "subject": s.subject,
                 "content": {"text": s.text, "html": s.html},
             }
-        out.update({"workspace": workspace, "contact": contact, "sequence": sequence,
-                    "mailbox": mailbox})
+        out.update(
+            {"workspace": workspace, "contact": contact, "sequence": sequence, "mailbox": mailbox}
+        )
         if s is not None:
             out["emailSentData"] = {"step": s.step.number, "ai_generated": False}
         return out
@@ -109,4 +112,3 @@ def webhooks(seed: int, lead: Lead, c: Campaign, sends: list[Send]) -> Iterator[
                 yield s.reply_at, body(kind, s.reply_at, s, reply)
         if s.unsubscribed_at is not None:
             yield s.unsubscribed_at, body("contact_unsubscribed", s.unsubscribed_at, s)
-

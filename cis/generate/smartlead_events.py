@@ -72,7 +72,9 @@ class _Ctx:
         self.lead_id = num_id(seed, 2_200_000_000, 90_000_000, "sl-lead", lead.k, c.id)
         self.map_id = num_id(seed, 1_900_000_000, 90_000_000, "sl-map", lead.k, c.id)
         self.client_id = smartlead_client_id(c.client.slug, seed)
-        self.app_url = f"https://app.smartlead.ai/app/master-inbox?action=INBOX&leadMap={self.map_id}"
+        self.app_url = (
+            f"https://app.smartlead.ai/app/master-inbox?action=INBOX&leadMap={self.map_id}"
+        )
         self.secret = uuid_text(seed, "smartlead-secret", c.client.slug)
         self.webhook_id = num_id(seed, 48_000, 1_000, "sl-webhook", c.client.slug)
         self.webhook_created = iso_ms_z(c.created_at + timedelta(minutes=18))
@@ -181,8 +183,12 @@ def _a(ctx: _Ctx, s: Send) -> Iterator[tuple[datetime, dict]]:
                 "bounce_reply_email": html,
                 "bounce_reply_email_preview": "Address not found Your message wasn't delivered "
                 f"to {lead.email}",
-                "bounce_message": {"message_id": bounce_id, "html": html, "text": text,
-                                   "time": stamp},
+                "bounce_message": {
+                    "message_id": bounce_id,
+                    "html": html,
+                    "text": text,
+                    "time": stamp,
+                },
             }
         )
         body.update(ctx.tail(f"Email sent to {lead.email} got bounced {where}"))
@@ -261,13 +267,27 @@ def _a(ctx: _Ctx, s: Send) -> Iterator[tuple[datetime, dict]]:
 def _category(ctx: _Ctx, s: Send) -> tuple[datetime, dict]:
     assert s.reply is not None and s.reply_at is not None
     lead, c = ctx.lead, ctx.c
-    at = s.reply_at + timedelta(minutes=4, seconds=ctx.lead_id % 900, milliseconds=ctx.map_id % 1000)
+    at = s.reply_at + timedelta(
+        minutes=4, seconds=ctx.lead_id % 900, milliseconds=ctx.map_id % 1000
+    )
     new_id, new_name = smartlead_category(s.reply.intent)
     history = [
-        {"stats_id": s.stats_id, "type": "SENT", "message_id": s.message_id,
-         "time": iso_ms_z(s.sent_at), "email_body": s.html, "subject": s.subject},
-        {"stats_id": s.stats_id, "type": "REPLY", "message_id": s.reply_message_id,
-         "time": iso_ms_z(s.reply_at), "email_body": s.reply.html, "subject": f"Re: {s.subject}"},
+        {
+            "stats_id": s.stats_id,
+            "type": "SENT",
+            "message_id": s.message_id,
+            "time": iso_ms_z(s.sent_at),
+            "email_body": s.html,
+            "subject": s.subject,
+        },
+        {
+            "stats_id": s.stats_id,
+            "type": "REPLY",
+            "message_id": s.reply_message_id,
+            "time": iso_ms_z(s.reply_at),
+            "email_body": s.reply.html,
+            "subject": f"Re: {s.subject}",
+        },
     ]
     last = {k: v for k, v in history[1].items() if k != "subject"}
     body = ctx.head()
@@ -289,8 +309,12 @@ def _category(ctx: _Ctx, s: Send) -> tuple[datetime, dict]:
             "campaign_status": "ACTIVE",
             "category": new_name,
             "lead_category_id": new_id,
-            "lead_category": {"old_id": None, "old_name": None, "new_id": new_id,
-                              "new_name": new_name},
+            "lead_category": {
+                "old_id": None,
+                "old_name": None,
+                "new_id": new_id,
+                "new_name": new_name,
+            },
             "lead_data": {
                 "email": lead.email,
                 "first_name": lead.first,
@@ -309,57 +333,115 @@ def _category(ctx: _Ctx, s: Send) -> tuple[datetime, dict]:
         }
     )
     tail = ctx.tail(f"Lead category of {lead.email} changed to {new_name} for campaign - {c.name}")
-    body.update({"client_id": tail["client_id"], "secret_key": tail["secret_key"],
-                 "app_url": tail["app_url"], "ui_master_inbox_link": tail["app_url"],
-                 "description": tail["description"], "metadata": tail["metadata"]})
+    body.update(
+        {
+            "client_id": tail["client_id"],
+            "secret_key": tail["secret_key"],
+            "app_url": tail["app_url"],
+            "ui_master_inbox_link": tail["app_url"],
+            "description": tail["description"],
+            "metadata": tail["metadata"],
+        }
+    )
     return at, body
 
 
 def _b(ctx: _Ctx, s: Send) -> Iterator[tuple[datetime, dict]]:
     lead, c = ctx.lead, ctx.c
-    full = {"email": lead.email, "first_name": lead.first, "last_name": lead.last,
-            "company_name": lead.company}
-    n = s.step.number
-    yield s.sent_at, {
-        "event": "EMAIL_SENT", "timestamp": iso_s_z(s.sent_at), "campaign_id": c.id,
-        "campaign_name": c.name, "lead_id": ctx.lead_id,
-        "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
-        "sequence_number": n, "lead": full,
+    full = {
+        "email": lead.email,
+        "first_name": lead.first,
+        "last_name": lead.last,
+        "company_name": lead.company,
     }
+    n = s.step.number
+    yield (
+        s.sent_at,
+        {
+            "event": "EMAIL_SENT",
+            "timestamp": iso_s_z(s.sent_at),
+            "campaign_id": c.id,
+            "campaign_name": c.name,
+            "lead_id": ctx.lead_id,
+            "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
+            "sequence_number": n,
+            "lead": full,
+        },
+    )
     if s.bounced_at is not None:
-        yield s.bounced_at, {
-            "event": "EMAIL_BOUNCED", "timestamp": iso_s_z(s.bounced_at), "campaign_id": c.id,
-            "campaign_name": c.name, "lead_id": ctx.lead_id,
-            "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
-            "sequence_number": n, "lead": full,
-        }
+        yield (
+            s.bounced_at,
+            {
+                "event": "EMAIL_BOUNCED",
+                "timestamp": iso_s_z(s.bounced_at),
+                "campaign_id": c.id,
+                "campaign_name": c.name,
+                "lead_id": ctx.lead_id,
+                "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
+                "sequence_number": n,
+                "lead": full,
+            },
+        )
     for count, (at, _machine) in enumerate(s.opens, start=1):
-        yield at, {
-            "event": "EMAIL_OPENED", "timestamp": iso_s_z(at), "campaign_id": c.id,
-            "lead_id": ctx.lead_id, "sequence_number": n, "opened_count": count,
-            "first_opened_at": iso_s_z(s.opens[0][0]), "last_opened_at": iso_s_z(at),
-            "lead": {"email": lead.email, "first_name": lead.first},
-        }
+        yield (
+            at,
+            {
+                "event": "EMAIL_OPENED",
+                "timestamp": iso_s_z(at),
+                "campaign_id": c.id,
+                "lead_id": ctx.lead_id,
+                "sequence_number": n,
+                "opened_count": count,
+                "first_opened_at": iso_s_z(s.opens[0][0]),
+                "last_opened_at": iso_s_z(at),
+                "lead": {"email": lead.email, "first_name": lead.first},
+            },
+        )
     for at, _bot, url in s.clicks:
-        yield at, {
-            "event": "EMAIL_CLICKED", "timestamp": iso_s_z(at), "campaign_id": c.id,
-            "lead_id": ctx.lead_id, "sequence_number": n,
-            "link": {"url": url, "clicked_at": iso_s_z(at)}, "lead": {"email": lead.email},
-        }
+        yield (
+            at,
+            {
+                "event": "EMAIL_CLICKED",
+                "timestamp": iso_s_z(at),
+                "campaign_id": c.id,
+                "lead_id": ctx.lead_id,
+                "sequence_number": n,
+                "link": {"url": url, "clicked_at": iso_s_z(at)},
+                "lead": {"email": lead.email},
+            },
+        )
     if s.reply is not None and s.reply_at is not None:
-        yield s.reply_at, {
-            "event": "EMAIL_REPLIED", "timestamp": iso_s_z(s.reply_at), "campaign_id": c.id,
-            "campaign_name": c.name, "lead_id": ctx.lead_id,
-            "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
-            "sequence_number": n, "lead": {**full, "custom_fields": {"job_title": lead.title}},
-            "email": {"subject": s.subject, "message_id": s.message_id},
-            "reply": {"subject": f"Re: {s.subject}", "body": s.reply.text,
-                      "received_at": iso_s_z(s.reply_at), "message_id": s.reply_message_id},
-        }
+        yield (
+            s.reply_at,
+            {
+                "event": "EMAIL_REPLIED",
+                "timestamp": iso_s_z(s.reply_at),
+                "campaign_id": c.id,
+                "campaign_name": c.name,
+                "lead_id": ctx.lead_id,
+                "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
+                "sequence_number": n,
+                "lead": {**full, "custom_fields": {"job_title": lead.title}},
+                "email": {"subject": s.subject, "message_id": s.message_id},
+                "reply": {
+                    "subject": f"Re: {s.subject}",
+                    "body": s.reply.text,
+                    "received_at": iso_s_z(s.reply_at),
+                    "message_id": s.reply_message_id,
+                },
+            },
+        )
     if s.unsubscribed_at is not None:
-        yield s.unsubscribed_at, {
-            "event": "EMAIL_UNSUBSCRIBED", "timestamp": iso_s_z(s.unsubscribed_at),
-            "campaign_id": c.id, "campaign_name": c.name, "lead_id": ctx.lead_id,
-            "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
-            "sequence_number": n, "lead": full,
-        }
+        yield (
+            s.unsubscribed_at,
+            {
+                "event": "EMAIL_UNSUBSCRIBED",
+                "timestamp": iso_s_z(s.unsubscribed_at),
+                "campaign_id": c.id,
+                "campaign_name": c.name,
+                "lead_id": ctx.lead_id,
+                "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
+                "sequence_number": n,
+                "lead": full,
+            },
+        )

@@ -87,7 +87,9 @@ class Send:
     unsubscribed_at: datetime | None = None
 
 
-def business_moment(rng: random.Random, zone: ZoneInfo, day: date, days: frozenset[int]) -> datetime:
+def business_moment(
+    rng: random.Random, zone: ZoneInfo, day: date, days: frozenset[int]
+) -> datetime:
     """A UTC moment on the first allowed weekday from ``day``, within business hours in ``zone``."""
     while day.weekday() not in days:
         day += timedelta(days=1)
@@ -186,13 +188,16 @@ def _engagement(
         if rng.random() < 0.3:
             send.opens.append((first + timedelta(hours=1 + rng.random() * 30), False))
         if send.links and rng.random() < 0.15:
-            send.clicks.append((first + timedelta(seconds=20 + rng.random() * 600), False,
-                                send.links[0]))
+            send.clicks.append(
+                (first + timedelta(seconds=20 + rng.random() * 600), False, send.links[0])
+            )
     send.opens.sort()
     send.clicks.sort()
 
 
-def _reply(seed: int, rng: random.Random, lead: Lead, campaign: Campaign, sends: list[Send]) -> None:
+def _reply(
+    seed: int, rng: random.Random, lead: Lead, campaign: Campaign, sends: list[Send]
+) -> None:
     send = sends[-1]
     intent = pick_intent(rng)
     if intent == "out_of_office":
@@ -202,7 +207,9 @@ def _reply(seed: int, rng: random.Random, lead: Lead, campaign: Campaign, sends:
         at = last_open + timedelta(minutes=2 + rng.random() * 60 * 24 * rng.random())
     send.reply = reply_text(rng, intent, campaign.sender[0], lead.first, lead.company)
     send.reply_at = at.replace(microsecond=0)
-    send.reply_message_id = f"<{uuid_text(seed, 'reply', lead.k, campaign.id).replace('-', '')}@mail.gmail.com>"
+    send.reply_message_id = (
+        f"<{uuid_text(seed, 'reply', lead.k, campaign.id).replace('-', '')}@mail.gmail.com>"
+    )
     # One reply stamped on several rows (Smartlead does this for threads): count per lead.
     if len(sends) > 1 and (intent == "out_of_office" or rng.random() < 0.2):
         sends[-2].stamped_reply_at = send.reply_at

@@ -134,9 +134,19 @@ def twilio_events(
 
     def callback(status: str, before: dict, after: dict) -> dict:
         out = dict(before)
-        out.update({"SmsSid": sid, "SmsStatus": status, "MessageStatus": status, "To": to,
-                    "MessagingServiceSid": service, "MessageSid": sid, "AccountSid": account,
-                    "From": number, "ApiVersion": "2010-04-01"})
+        out.update(
+            {
+                "SmsSid": sid,
+                "SmsStatus": status,
+                "MessageStatus": status,
+                "To": to,
+                "MessagingServiceSid": service,
+                "MessageSid": sid,
+                "AccountSid": account,
+                "From": number,
+                "ApiVersion": "2010-04-01",
+            }
+        )
         out.update(after)
         return out
 
@@ -163,9 +173,13 @@ def twilio_events(
         return
     stop = x < 0.05
     at = done_at + timedelta(minutes=2 + rng.random() * 60 * 30)
-    text = "STOP" if stop else reply_text(
-        rng, pick_intent(rng), "", lead.first, lead.company
-    ).text.replace("Hi , ", "").replace(" , ", " ")
+    text = (
+        "STOP"
+        if stop
+        else reply_text(rng, pick_intent(rng), "", lead.first, lead.company)
+        .text.replace("Hi , ", "")
+        .replace(" , ", " ")
+    )
     state, city, zip_code = AREA.get(number[2:5], ("", "", ""))
     inbound = {
         "ToCountry": "US",

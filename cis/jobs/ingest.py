@@ -83,8 +83,12 @@ def ingest_landing(
     landing_dir: Path,
     pipelines_dir: Path | None = None,
     on_wait: Callable[[], None] | None = None,
+    reload: bool = False,
 ) -> IngestReport:
-    """Load a landing folder; ``on_wait`` is called if another load holds the dataset's lock."""
+    """Load a landing folder; ``on_wait`` is called if another load holds the dataset's lock.
+
+    ``reload`` reads every event file again from the start (its stored rows are replaced).
+    """
     started = time.perf_counter()
     counts = LoadCounts()
     source = apollo_landing_source(str(landing_dir), suppressed_keys(admin), counts=counts)
@@ -101,7 +105,12 @@ def ingest_landing(
     stored = stored_people(loader, info.loads_ids)
     seconds = time.perf_counter() - started
     events = ingest_event_landing(
-        loader, landing_dir, pipelines_dir, on_wait, suppressed=frozenset(suppressed_keys(admin))
+        loader,
+        landing_dir,
+        pipelines_dir,
+        on_wait,
+        reload=reload,
+        suppressed=frozenset(suppressed_keys(admin)),
     )
     return IngestReport(
         counts,

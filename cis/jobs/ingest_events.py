@@ -6,16 +6,26 @@ Each vendor dataset loads under its own lock, reading only what no completed loa
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from cis.clients import Client, campaign_owners
 from cis.db import Target, cursor
 from ingestion import heyreach, salesforge, smartlead, twilio
 from ingestion.events import EventCounts, EventKind, events_landing_source
+from ingestion.landing import landing_files
 from ingestion.pipeline import run_source
-from ingestion.progress import FileSlice, read_progress, record_progress, unread_slices
+from ingestion.progress import (
+    FileSlice,
+    clear_unrecorded,
+    read_progress,
+    record_progress,
+    unread_slices,
+)
 
 # Vendor dataset -> its landing kinds (DESIGN.md, "Landing format").
 EVENT_DATASETS: dict[str, tuple[EventKind, ...]] = {
@@ -24,6 +34,10 @@ EVENT_DATASETS: dict[str, tuple[EventKind, ...]] = {
     heyreach.DATASET: heyreach.KINDS,
     twilio.DATASET: twilio.KINDS,
 }
+PARALLEL_DATASETS = 2  # this machine's cores; each load also runs PostgreSQL's own processes
+# Reading (Python) holds one core per dataset: above this many bytes of event files the datasets
+# load in separate processes (true parallel reading), below it one after the other.
+PROCESSES_FROM_BYTES = 256 * 1024 * 1024
 EVENT_LANDING_KINDS = {
     kind.landing_kind: dataset for dataset, kinds in EVENT_DATASETS.items() for kind in kinds
 }
@@ -49,39 +63,99 @@ def ingest_event_landing(
 ) -> list[EventReport]:
     """Load the unread lines of every event kind in ``landing_dir`` (as the loader).
 
+    With more than ``PROCESSES_FROM_BYTES`` of event files, the vendor datasets load two at a
+    time in worker processes (reading is Python, one core each, while PostgreSQL writes);
+    below that, one after the other (a worker's start-up would cost more than it saves).
     ``suppressed``: hashed keys of deletion requests; those people's events keep no data.
     """
-    reports = []
-    for dataset, kinds in EVENT_DATASETS.items():
-        names = [k.landing_kind for k in kinds]
+    jobs = [
+        (loader, landing_dir, dataset, kinds, pipelines_dir, on_wait, reload, suppressed)
+        for dataset, kinds in EVENT_DATASETS.items()
+    ]
+    if _unread_bytes(landing_dir) < PROCESSES_FROM_BYTES:
+        reports = [_load_dataset(*job) for job in jobs]
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(PARALLEL_DATASETS, mp_context=context) as pool:
+            # A worker cannot print through the caller's console: no waiting notice there.
+            futures = [pool.submit(_load_dataset, *job[:5], None, *job[6:]) for job in jobs]
+            reports = [future.result() for future in futures]
+    return [report for report in reports if report is not None]
+
+
+def _unread_bytes(landing_dir: Path) -> int:
+    """Size of the event files in ``landing_dir`` (an upper bound of what is unread)."""
+    return sum(
+        path.stat().st_size
+        for kind in EVENT_LANDING_KINDS
+        for path in landing_files(landing_dir, kind)
+    )
+
+
+def _load_dataset(
+    loader: Target,
+    landing_dir: Path,
+    dataset: str,
+    kinds: tuple[EventKind, ...],
+    pipelines_dir: Path | None,
+    on_wait: Callable[[], None] | None,
+    reload: bool,
+    suppressed: frozenset[str],
+) -> EventReport | None:
+    """One vendor dataset: its unread slices, loaded under its lock; None if nothing is new."""
+    with cursor(loader) as cur:
+        known = read_progress(cur, [k.landing_kind for k in kinds])
+    slices = {
+        k.landing_kind: unread_slices(landing_dir, k.landing_kind, known, reload) for k in kinds
+    }
+    if not any(slices.values()):
+        return None
+    started = time.perf_counter()
+    counts = EventCounts()
+    source = events_landing_source(str(landing_dir), kinds, slices, counts, suppressed)
+    info = run_source(
+        source,
+        f"{dataset.removeprefix('raw_')}_landing",
+        dataset,
+        loader,
+        pipelines_dir,
+        on_wait,
+        after_load=_record(loader, slices),
+        before_run=_clear(loader, dataset, kinds, slices),
+    )
+    return EventReport(
+        dataset,
+        counts,
+        _stored(loader, dataset, kinds, info.loads_ids),
+        time.perf_counter() - started,
+    )
+
+
+def unclaimed_campaigns(report: EventReport, clients: Sequence[Client]) -> dict[str, int]:
+    """Events of the report whose campaign no client claims (``campaigns:`` in the clients
+    config), by campaign id; snapshots (campaigns, sequences) are not events and not counted."""
+    vendor = report.dataset.removeprefix("raw_")
+    claimed = {i for (kind, i) in campaign_owners(clients) if kind == vendor}
+    events = {k.landing_kind for k in EVENT_DATASETS[report.dataset] if k.table == "webhook_events"}
+    found: dict[str, int] = {}
+    for (kind, campaign), count in report.counts.campaigns.items():
+        if kind in events and campaign not in claimed:
+            found[campaign] = found.get(campaign, 0) + count
+    return dict(sorted(found.items()))
+
+
+def _clear(
+    loader: Target, dataset: str, kinds: tuple[EventKind, ...], slices: dict[str, list[FileSlice]]
+) -> Callable[[], None]:
+    """Under the load lock, before reading: rows of a crashed run for the lines about to be read
+    go, so each line is stored once (the tables are loaded append-only: one COPY per table)."""
+
+    def clear() -> None:
         with cursor(loader) as cur:
-            known = read_progress(cur, names)
-        slices = {
-            k.landing_kind: unread_slices(landing_dir, k.landing_kind, known, reload) for k in kinds
-        }
-        if not any(slices.values()):
-            continue
-        started = time.perf_counter()
-        counts = EventCounts()
-        source = events_landing_source(str(landing_dir), kinds, slices, counts, suppressed)
-        info = run_source(
-            source,
-            f"{dataset.removeprefix('raw_')}_landing",
-            dataset,
-            loader,
-            pipelines_dir,
-            on_wait,
-            after_load=_record(loader, slices),
-        )
-        reports.append(
-            EventReport(
-                dataset,
-                counts,
-                _stored(loader, dataset, kinds, info.loads_ids),
-                time.perf_counter() - started,
-            )
-        )
-    return reports
+            for kind in kinds:
+                clear_unrecorded(cur, f"{dataset}.{kind.table}", slices[kind.landing_kind])
+
+    return clear
 
 
 def _record(loader: Target, slices: dict[str, list[FileSlice]]) -> Callable[[list[str]], None]:

@@ -8,8 +8,9 @@ What differs per vendor is small and lives in the vendor's package: how to read 
 name, campaign, lead and time (:class:`EventKind`'s ``describe``).
 
 Raw rows are keyed by ``delivery_id``, the hash of where the line was read and what it said
-(or, for snapshots, of the natural id and what it said), and loaded insert-only: reading the
-same line again stores nothing. ``event_key`` is the event's own identity (a vendor id, or a
+(or, for snapshots, of the natural id and what it said), and appended with one COPY per table:
+``ingestion.progress`` makes each line read once (a crashed run's rows for lines read again are
+deleted first, under the load lock). ``event_key`` is the event's own identity (a vendor id, or a
 hash of the fields the contracts name), so a duplicate delivery is two rows with one key and
 is recognised downstream. A line that cannot be read, or whose event time is not a time, goes
 to the dataset's ``rejected_records`` with its file, line and reason.
@@ -18,7 +19,6 @@ to the dataset's ``rejected_records`` with its file, line and reason.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import dlt
+import orjson
 import pyarrow as pa
 from dlt.sources import DltResource
 
@@ -170,7 +171,6 @@ class _Batch:
 def event_row(
     kind: EventKind,
     line: LandingLine,
-    raw_text: str,
     loaded_at: datetime,
     suppressed: frozenset[str] = frozenset(),
 ) -> dict[str, object]:
@@ -180,13 +180,21 @@ def event_row(
     its key, name,
     campaign and time, not its body or the address.
     """
-    body = dict(line.payload)
-    receipt = body.pop(RECEIPT_KEY, None)
+    text = line.text if line.text is not None else _dumps(line.payload)
+    body = line.payload
+    # The body as stored: the line itself when it holds nothing to take out (most lines).
+    stored_text: str | None = text
+    if RECEIPT_KEY in body or any(name in body for name in kind.secret_fields):
+        body = dict(body)
+        receipt = body.pop(RECEIPT_KEY, None)
+        for name in kind.secret_fields:
+            body.pop(name, None)
+        stored_text = None
+    else:
+        receipt = None
     receipt = receipt if isinstance(receipt, dict) else {}
-    for name in kind.secret_fields:
-        body.pop(name, None)
     facts = kind.describe(body, receipt)
-    content = hashlib.sha256(raw_text.encode("utf-8", "surrogatepass")).hexdigest()
+    content = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     if facts.version_of is not None:
         delivery = digest(kind.landing_kind, facts.version_of, content)
     else:
@@ -206,10 +214,8 @@ def event_row(
         "occurred_at_text": facts.occurred_at_text,
         "received_at": _receipt_time(receipt),
         "request_id": text_or_none(receipt.get("request_id")),
-        "payload": None
-        if withheld
-        else json.dumps(body, ensure_ascii=False, separators=(",", ":")),
-        "receipt": json.dumps(receipt, separators=(",", ":")) if receipt and not withheld else None,
+        "payload": None if withheld else (stored_text or _dumps(body)),
+        "receipt": _dumps(receipt) if receipt and not withheld else None,
         "_source_file": line.source_file,
         "_source_line": line.source_line,
         "_loaded_at": loaded_at,
@@ -233,7 +239,7 @@ def read_kind(
                 yield withhold_if_suppressed(item, suppressed)
                 continue
             try:
-                row = event_row(kind, item, _line_text(item), loaded_at, suppressed)
+                row = event_row(kind, item, loaded_at, suppressed)
             except EventProblem as exc:
                 rejection = Rejection(
                     kind.record_kind, str(exc), item.source_file, item.source_line, _dump(item)
@@ -251,12 +257,12 @@ def read_kind(
         yield batch.table()
 
 
-def _line_text(line: LandingLine) -> str:
-    return json.dumps(line.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+def _dumps(value: object) -> str:
+    return orjson.dumps(value).decode("utf-8")
 
 
 def _dump(line: LandingLine) -> str:
-    return json.dumps(line.payload, ensure_ascii=False)
+    return line.text if line.text is not None else _dumps(line.payload)
 
 
 def _tally(counts: EventCounts, kind: EventKind, row: dict[str, object]) -> None:
@@ -309,7 +315,7 @@ def _table_resource(batches: DltResource, table: str) -> DltResource:
         data_from=batches,
         name=table,
         primary_key="delivery_id",
-        write_disposition={"disposition": "merge", "strategy": "insert-only"},
+        write_disposition="append",
         file_format="csv",
         columns=COLUMN_HINTS,
     )

@@ -26,9 +26,11 @@ def describe_message(body: dict, receipt: dict) -> EventFacts:
     else:
         name = "inbound_message"
     key = digest("twilio", sid, status) if status else digest("twilio", sid)
-    # The lead's number: the sender of an inbound message, the recipient of a callback.
-    phone = first_text(body, ("To",)) if status else first_text(body, ("From",))
-    return EventFacts(key, name, first_text(body, ("MessagingServiceSid",)), lead_phone=phone)
+    # A status callback is about a message the agency sent (From: the agency's number, To: the
+    # lead); an inbound message the other way round. The agency's number is the "campaign"
+    # the clients config claims (campaigns.twilio).
+    ours, theirs = ("From", "To") if status else ("To", "From")
+    return EventFacts(key, name, first_text(body, (ours,)), lead_phone=first_text(body, (theirs,)))
 
 
 KINDS = (EventKind("sms/events", "webhook_events", "twilio_message", describe_message),)
