@@ -562,6 +562,7 @@ def demo(
     from cis.generate import generate_landing
     from cis.jobs.allocate import allocate as run_allocate
     from cis.jobs.clients_sync import sync_clients
+    from cis.jobs.event_figures import event_table_figures, rejections_by_reason
     from cis.jobs.ingest import ingest_landing as run_ingest
     from cis.jobs.quarantine import quarantine_count
     from cis.jobs.summary import pool_figures
@@ -664,6 +665,17 @@ def demo(
     for status, count in figures.status_counts.items():
         table.add_row(f"pool status {status}", f"{count:,}")
     table.add_row("rejected records (quarantine)", f"{quarantine_count(target):,}")
+    for schema, reason, count in rejections_by_reason(target):
+        table.add_row(f"  {schema}: {reason}", f"{count:,}")
+    for events in event_table_figures(target):
+        table.add_row(
+            f"events in {events.relation}",
+            f"{events.rows:,} ({events.duplicates:,} duplicate deliveries)",
+        )
+    for event_report in report.events:
+        read = sum(event_report.counts.rows.values())
+        rate = read / event_report.seconds if event_report.seconds else 0.0
+        table.add_row(f"load {event_report.dataset}", f"{read:,} events, {rate:,.0f} events/s")
     for step, seconds in timings.items():
         table.add_row(f"time: {step}", f"{seconds:.1f}s")
     console.print(table)

@@ -146,6 +146,12 @@ def test_a_second_run_reads_only_what_is_new(
         (first.relative_to(landing).as_posix(),),
     )
     assert appended == [(len(lines) + 2,), (len(lines) + 1,)]
+    # The demo's summary counts them as duplicate deliveries.
+    from cis.jobs.event_figures import event_table_figures
+
+    figures = {f.relation: f for f in event_table_figures(target)}
+    assert figures["raw_smartlead.webhook_events"].duplicates == 3
+    assert figures["raw_twilio.webhook_events"].duplicates == 0
 
 
 def test_a_crash_before_progress_is_recorded_stores_nothing_twice(
@@ -233,6 +239,11 @@ def test_bad_lines_are_quarantined_alone(tmp_path: Path, target: Target, loader:
     assert query(target, "select reason from raw_twilio.rejected_records") == [
         ("no MessageSid (nor SmsSid): not a Twilio message or callback",)
     ]
+    from cis.jobs.event_figures import rejections_by_reason
+
+    by_reason = {(schema, reason): n for schema, reason, n in rejections_by_reason(target)}
+    assert by_reason[("raw_smartlead", "not valid JSON")] == 1
+    assert by_reason[("raw_twilio", "no MessageSid")] == 1
     assert _count(target, "raw_twilio.webhook_events") == 5
 
 
