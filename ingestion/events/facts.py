@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ingestion.apollo.records import parse_timestamp
-from ingestion.events import EventProblem, text_or_none
+from ingestion.events import EventFacts, EventProblem, digest, text_or_none
 
 
 def dig(body: object, *path: str) -> object:
@@ -44,3 +44,18 @@ def event_time(body: dict, *paths: tuple[str, ...]) -> tuple[datetime | None, st
 
 def lower_email(value: str | None) -> str | None:
     return value.strip().lower() if value and "@" in value else None
+
+
+def snapshot_facts(body: dict, kind: str, *time_paths: tuple[str, ...]) -> EventFacts:
+    """A snapshot of one vendor object (a campaign, a sequence): keyed by its ``id``, timed by
+    the first of ``time_paths`` present; every content seen is a version of that object."""
+    object_id = first_text(body, ("id",))
+    at, at_text = event_time(body, *time_paths)
+    return EventFacts(
+        event_key=digest(kind, object_id),
+        event_name=kind.split("_", 1)[1],
+        campaign_id=object_id,
+        occurred_at=at,
+        occurred_at_text=at_text,
+        version_of=object_id or None,
+    )

@@ -9,7 +9,7 @@ subscription, not the event, so the key is a hash of the fields the contracts na
 from __future__ import annotations
 
 from ingestion.events import EventFacts, EventKind, digest
-from ingestion.events.facts import event_time, first_text, lower_email
+from ingestion.events.facts import event_time, first_text, lower_email, snapshot_facts
 
 DATASET = "raw_salesforge"
 
@@ -37,16 +37,7 @@ def describe_webhook(body: dict, receipt: dict) -> EventFacts:
 
 def describe_sequence(body: dict, receipt: dict) -> EventFacts:
     """One sequence snapshot: legacy (``seq_`` ids, ``steps``) or multichannel (``nodes``)."""
-    sequence = first_text(body, ("id",))
-    updated_at, updated_text = event_time(body, ("updatedAt",), ("createdAt",))
-    return EventFacts(
-        event_key=digest("salesforge_sequence", sequence),
-        event_name="sequence",
-        campaign_id=sequence,
-        occurred_at=updated_at,
-        occurred_at_text=updated_text,
-        version_of=sequence or None,
-    )
+    return snapshot_facts(body, "salesforge_sequence", ("updatedAt",), ("createdAt",))
 
 
 KINDS = (

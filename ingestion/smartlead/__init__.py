@@ -10,7 +10,7 @@ variant: statistics rows do (``seq_variant_id``), joined on ``stats_id``.
 from __future__ import annotations
 
 from ingestion.events import EventFacts, EventKind, digest
-from ingestion.events.facts import dig, event_time, first_text, lower_email
+from ingestion.events.facts import dig, event_time, first_text, lower_email, snapshot_facts
 
 DATASET = "raw_smartlead"
 
@@ -56,16 +56,7 @@ def describe_statistics(body: dict, receipt: dict) -> EventFacts:
 
 def describe_campaign(body: dict, receipt: dict) -> EventFacts:
     """One campaign snapshot with its sequences (``GET /campaigns/{id}`` + ``/sequences``)."""
-    campaign = first_text(body, ("id",))
-    updated_at, updated_text = event_time(body, ("updated_at",), ("created_at",))
-    return EventFacts(
-        event_key=digest("smartlead_campaign", campaign),
-        event_name="campaign",
-        campaign_id=campaign,
-        occurred_at=updated_at,
-        occurred_at_text=updated_text,
-        version_of=campaign or None,
-    )
+    return snapshot_facts(body, "smartlead_campaign", ("updated_at",), ("created_at",))
 
 
 KINDS = (
