@@ -29,8 +29,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from copy_reference import copy_reference  # beside this script (its folder is on sys.path)
+
 from cis.bootstrap import bootstrap
-from cis.db import Target, connect, cursor, loader_target, start_embedded, stop_embedded
+from cis.db import Target, cursor, loader_target, start_embedded, stop_embedded
 from cis.jobs.ingest_events import EVENT_DATASETS, ingest_event_landing
 
 CONTRACTS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "contracts"
@@ -98,30 +100,6 @@ def _event_tables(target: Target) -> list[tuple[str, str]]:
         return sorted(row for row in cur.fetchall() if row in names)
 
 
-def copy_reference(target: Target) -> tuple[int, float]:
-    """Rows and seconds of a plain COPY of every raw event table's rows into an empty copy."""
-    rows, seconds = 0, 0.0
-    conn = connect(target)
-    try:
-        with conn.cursor() as cur:
-            for schema, table in _event_tables(target):
-                buffer = io.StringIO()
-                cur.copy_expert(f'copy "{schema}"."{table}" to stdout', buffer)
-                buffer.seek(0)
-                copy = f"{table}_copy"
-                cur.execute(
-                    f'create table "{schema}"."{copy}" (like "{schema}"."{table}" including all)'
-                )
-                started = time.perf_counter()
-                cur.copy_expert(f'copy "{schema}"."{copy}" from stdin', buffer)
-                seconds += time.perf_counter() - started
-                cur.execute(f'select count(*) from "{schema}"."{copy}"')
-                rows += cur.fetchone()[0]
-    finally:
-        conn.close()
-    return rows, seconds
-
-
 def measure(server: Target, landing: Path, work: Path, label: str) -> None:
     name = f"events_{label}"
     with cursor(server) as cur:
@@ -143,7 +121,7 @@ def measure(server: Target, landing: Path, work: Path, label: str) -> None:
         )
         / 1024
     )
-    copy_rows, copy_s = copy_reference(target)
+    copy_rows, copy_s = copy_reference(target, _event_tables(target))
     pipeline_rate, copy_rate = stored / pipeline_s, copy_rows / copy_s
     print(
         f"{label}: read {read:,} events, stored {stored:,} rows\n"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import shlex
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -157,8 +158,9 @@ def generate(
         console.print(
             f"wrote {e.total_events:,} vendor events for {e.enrollments:,} enrollments "
             f"(duplicates {sum(e.duplicates.values())}, late {sum(e.late.values())}, "
-            f"out-of-order callbacks {e.out_of_order}, malformed lines {e.malformed_total}; "
-            f"campaign objects {sum(e.campaigns.values())})"
+            f"out-of-order callbacks {e.out_of_order}, malformed lines {e.malformed_total}, "
+            f"earlier statistics versions {e.versions}; campaign objects "
+            f"{sum(e.campaigns.values())})"
         )
         for kind, count in sorted(e.events.items()):
             console.print(f"  {kind:22} {count:>9,}")
@@ -216,6 +218,85 @@ def ingest_apollo(
             f"{stats.enrichments_avoided}, organizations enriched {stats.organizations_enriched}, "
             f"retries {stats.retries}"
         )
+
+
+@ingest_app.command("smartlead")
+def ingest_smartlead(
+    campaign: Annotated[
+        list[str] | None, typer.Option(help="Only this campaign id (repeat for more).")
+    ] = None,
+    base_url: Annotated[str | None, typer.Option(help="Smartlead API base URL override.")] = None,
+    lookback_days: Annotated[
+        int | None,
+        typer.Option(help="Re-read statistics sent this many days before the newest stored."),
+    ] = None,
+    full_refresh: Annotated[bool, typer.Option(help="Read every statistics row again.")] = False,
+    clients_file: ClientsFile = DEFAULT_CLIENTS,
+) -> None:
+    """Pull campaigns (with sequences and variants) and statistics rows from Smartlead's API."""
+    from cis.jobs.ingest_api import ingest_smartlead_api
+
+    with console.status("pulling from Smartlead"), _api_errors():
+        report = ingest_smartlead_api(
+            _admin(),
+            base_url=base_url,
+            campaign_ids=campaign,
+            lookback_days=lookback_days,
+            full_refresh=full_refresh,
+            on_wait=_say_waiting,
+        )
+    _print_api(report, _clients(clients_file) if clients_file.exists() else [])
+
+
+@ingest_app.command("salesforge")
+def ingest_salesforge(
+    workspace: Annotated[str | None, typer.Option(help="Salesforge workspace id.")] = None,
+    base_url: Annotated[str | None, typer.Option(help="Salesforge API base URL override.")] = None,
+) -> None:
+    """Pull every sequence (legacy and multichannel, with steps and variants) from Salesforge."""
+    from cis.jobs.ingest_api import ingest_salesforge_api
+
+    with console.status("pulling from Salesforge"), _api_errors():
+        report = ingest_salesforge_api(
+            _admin(), workspace_id=workspace, base_url=base_url, on_wait=_say_waiting
+        )
+    _print_api(report, [])
+
+
+@contextmanager
+def _api_errors() -> Iterator[None]:
+    """A vendor API's refusal (or a missing key) as one clear line and exit code 1."""
+    from dlt.common.configuration.exceptions import ConfigFieldMissingException
+
+    from ingestion.http import ApiError
+
+    try:
+        yield
+    except Exception as exc:
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, ApiError | ConfigFieldMissingException):
+            cause = cause.__cause__ or cause.__context__
+        console.print(f"[red]error:[/red] {escape(str(cause or exc))}")
+        raise typer.Exit(1) from exc
+
+
+def _print_api(report, clients: Sequence[Client]) -> None:
+    from cis.clients import campaign_owners
+
+    counts, stats = report.counts, report.stats
+    console.print(
+        f"{report.dataset}: {sum(counts.rows.values()):,} records fetched in "
+        f"{report.seconds:.1f} s, {report.stored:,} new versions stored, "
+        f"{report.unchanged:,} unchanged; {counts.rejected} rejected (cis quarantine); "
+        f"requests {stats.requests}, retries {stats.retries}"
+    )
+    for kind, count in sorted(counts.rows.items()):
+        console.print(f"  {kind:24} {count:>9,}")
+    vendor = report.dataset.removeprefix("raw_")
+    claimed = {i for (kind, i) in campaign_owners(clients) if kind == vendor}
+    unclaimed = sorted({c for (_kind, c) in counts.campaigns if c not in claimed})
+    if clients and unclaimed:
+        console.print(f"  campaigns no client claims (clients config): {', '.join(unclaimed)}")
 
 
 def _say_waiting() -> None:

@@ -140,14 +140,18 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"non-finite number {name} (JSON has no NaN or Infinity)")
 
 
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGITS = b"0" * 19  # the fewest digits of an integer beyond the 64-bit range
+
+
 def parse_line_fast(
     raw: bytes, relative: str, number: int, record_kind: str
 ) -> LandingLine | Rejection | None:
     """:func:`parse_line` for the common case at orjson's speed, keeping the line's text.
 
     orjson refuses what the warehouse cannot store as JSON text (invalid UTF-8, lone
-    surrogates, NaN, integers beyond 64 bits, nesting past 1024 levels); with NUL escapes,
-    deep nesting and a BOM left to :func:`parse_line`, which also words every rejection.
+    surrogates, NaN, numbers that overflow to infinity); NUL escapes, deep nesting, long
+    numbers and a BOM are left to :func:`parse_line`, which also words every rejection.
     """
     if raw.startswith(_BOM) or b"\\u0000" in raw or raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
         return parse_line(raw, relative, number, record_kind)
@@ -156,6 +160,10 @@ def parse_line_fast(
     except orjson.JSONDecodeError:
         return parse_line(raw, relative, number, record_kind)
     if not isinstance(payload, dict):
+        return parse_line(raw, relative, number, record_kind)
+    if _LONG_DIGITS in raw.translate(_DIGITS_AS_ZERO):
+        # orjson reads an integer beyond 64 bits as a float (or an unsigned one) without a word:
+        # any run of 19 digits sends the line to the standard library, which decides. Rare.
         return parse_line(raw, relative, number, record_kind)
     return LandingLine(payload, relative, number, raw.decode("utf-8").rstrip("\r\n"))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -33,6 +34,18 @@ PRIVACY_DEFAULTS = {
     "LOAD__TRUNCATE_STAGING_DATASET": "true",
     "LOAD__DELETE_COMPLETED_JOBS": "true",
 }
+
+
+class _KnownHintNotice(logging.Filter):
+    """dlt warns that an Arrow column's type differs from its hint: intended on the Arrow/COPY
+    path (JSON text with a json hint becomes jsonb; the documented columns keep their declared
+    types), so the notice is dropped rather than printed on every load."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "several column hints were different" not in record.getMessage()
+
+
+logging.getLogger("dlt").addFilter(_KnownHintNotice())
 
 
 def pipeline_name(name: str, target: Target) -> str:

@@ -94,7 +94,9 @@ def unread_slices(
                     FileSlice(kind, path, relative, done.bytes_loaded, done.lines_loaded + 1, "")
                 )
                 continue
-            # Rewritten under the same name: its earlier rows are real deliveries, kept.
+        if done is not None:
+            # Rewritten under the same name (other first bytes, or shorter than what was read):
+            # its earlier rows are real records, kept; the new content is read from the start.
             slices.append(FileSlice(kind, path, relative, 0, 1, "", replaces=False))
             continue
         slices.append(FileSlice(kind, path, relative, 0, 1, ""))

@@ -15,9 +15,11 @@ import re
 MAX_DEPTH = 64  # nesting deeper than any vendor payload; dlt's JSON writer stops near 250
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # In JSON text, each problem needs one of these: a \u0000 or surrogate escape (raw NUL bytes
-# and surrogates are not valid UTF-8 and fail earlier), 19 or more digits in a row, or an
-# exponent. Text without them, and with too few brackets to nest MAX_DEPTH deep, is clean.
-_SUSPECT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|\d{19}|\d[eE][+-]?\d")
+# and surrogates are not valid UTF-8 and fail earlier), a number of 19 or more digits, or a
+# number with an exponent. A JSON number follows ":", "[" or "," (and maybe blanks), which
+# keeps ids such as "65d2f058e53a" (hex, in strings) from looking like "8e53". Text without
+# them, and with too few brackets to nest MAX_DEPTH deep, is clean.
+_SUSPECT = re.compile(r"\\u(?:0000|[dD][89a-fA-F])|[:\[,]\s*-?\d+(?:\.\d+)?[eE]|[:\[,]\s*-?\d{19}")
 
 
 def line_may_hold_a_problem(line: str) -> bool:

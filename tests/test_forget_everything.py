@@ -10,6 +10,7 @@ after the same folder is loaded again, and after the marts are rebuilt.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,13 @@ def _landing(root: Path) -> Path:
     (folder / "people.jsonl").write_text("\n".join(lines) + "\n")
     _events(root, "events.jsonl")
     return root
+
+
+def _repull(root: Path) -> None:
+    """Every Apollo file again under a new name: what a later export of the same people is
+    (a file already read is not read again: the progress ledger)."""
+    for path in sorted((root / LANDING_KIND).glob("*.jsonl")):
+        shutil.copy(path, path.with_name(f"repull-{path.name}"))
 
 
 def _events(root: Path, name: str) -> None:
@@ -265,9 +273,10 @@ def test_forget_leaves_nothing_and_keeps_everyone_else(loaded: dict) -> None:
         "select count(*), count(payload), count(lead_email) from raw_smartlead.webhook_events",
     ) == [(2, 1, 1)]
 
-    # The same folder again, and new events about her: suppressed, rejected lines keep no
-    # payload.
+    # Her records again (a later export of the same pull, under a new name) and new events
+    # about her: suppressed, rejected lines keep no payload.
     _events(loaded["landing"], "later-events.jsonl")
+    _repull(loaded["landing"])
     report = ingest_landing(target, loaded["landing"], pipelines_dir=work / "dlt")
     assert report.counts.suppressed == 3
     smartlead = next(r for r in report.events if r.dataset == "raw_smartlead")

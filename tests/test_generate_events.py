@@ -6,19 +6,22 @@ import json
 import subprocess
 import sys
 from collections import Counter, defaultdict
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from cis.clients import load_clients
 from cis.generate import DEFAULT_START, generate_landing
-from cis.generate.events import EventsSummary, generate_events
+from cis.generate.events import DEFAULT_CLIENTS, EventsSummary, generate_events
 from ingestion import heyreach, salesforge, smartlead, twilio
 from ingestion.events import RECEIPT_KEY, EventKind, EventProblem
 
 LEADS = 400
 SEED = 11
+# Copies of ../shared/contracts: the vendors' documented shapes.
+CONTRACTS = Path(__file__).parent / "fixtures" / "contracts"
 KINDS: dict[str, EventKind] = {
     k.landing_kind: k for k in (*smartlead.KINDS, *salesforge.KINDS, *heyreach.KINDS, *twilio.KINDS)
 }
@@ -122,6 +125,10 @@ def test_both_smartlead_dialects_and_every_event_type(landing: tuple[Path, Event
         "email_opened",
         "email_replied",
         "label_changed",
+        "positive_reply",
+        "negative_reply",
+        "dnc_added",
+        "linkedin_replied",
         "connection_request_sent",
         "connection_request_accepted",
         "message_reply_received",
@@ -237,6 +244,7 @@ def test_the_loader_loads_every_generated_event_and_quarantines_the_planted_line
     from cis.bootstrap import bootstrap
     from cis.db import loader_target
     from cis.jobs.ingest_events import ingest_event_landing
+    from tests.pg import query
 
     root, summary = landing
     bootstrap(target)
@@ -247,8 +255,240 @@ def test_the_loader_loads_every_generated_event_and_quarantines_the_planted_line
     for kind, lines in summary.events.items():
         assert read[kind] == lines, kind
     assert sum(r.counts.rejected for r in reports) == summary.malformed_total
+    # The earlier versions of a statistics row are rows of their own with the row's key.
+    assert query(
+        target,
+        "select count(*) - count(distinct event_key), count(distinct delivery_id) - count(*) "
+        "from raw_smartlead.statistics",
+    ) == [(summary.versions, 0)]
     assert all(
         "-malformed-" in (rejection.source_file or "")
         for r in reports
         for rejection in r.counts.rejections
     )
+
+
+# ---- the Smartlead dialect-B envelope ---------------------------------------------------------
+
+
+def _contract(name: str) -> list[dict]:
+    return [json.loads(x) for x in (CONTRACTS / name).read_text().splitlines() if x.strip()]
+
+
+def test_dialect_b_bodies_keep_the_contracts_key_order(landing: tuple[Path, EventsSummary]) -> None:
+    root, _ = landing
+    documented = {
+        body["event"]: (list(body), list(body["lead"]))
+        for body in _contract("smartlead__webhook.jsonl")
+        if "event" in body
+    }
+    seen: Counter[str] = Counter()
+    for _, body, _raw in _lines(root, "smartlead/webhooks"):
+        if "event" not in body:
+            continue
+        keys, lead_keys = documented[body["event"]]
+        assert list(body) == keys, body["event"]
+        assert list(body["lead"]) == lead_keys, body["event"]
+        assert set(body.get("link") or {}) <= {"url", "clicked_at"}
+        seen[body["event"]] += 1
+    assert {"EMAIL_SENT", "EMAIL_OPENED", "EMAIL_CLICKED", "EMAIL_REPLIED"} <= set(seen)
+
+
+# ---- earlier versions of statistics rows ------------------------------------------------------
+
+LATER_TIMES = ("open_time", "click_time", "reply_time")
+CHANGING = (*LATER_TIMES, "open_count", "click_count", "lead_category", "is_unsubscribed")
+CHANGING += ("is_bounced",)
+
+
+def test_statistics_rows_are_also_written_in_earlier_versions(
+    landing: tuple[Path, EventsSummary],
+) -> None:
+    """Rows that later got an open, a click or a reply also appear as first pulled (times null,
+    counts 0), some also in between; every version has the stats_id of its final row, comes
+    before it in the same file and never has a field set that the final row lacks."""
+    root, summary = landing
+    rows: dict[str, list[tuple[str, dict]]] = defaultdict(list)
+    for name, row, _raw in _lines(root, "smartlead/statistics"):
+        rows[row["stats_id"]].append((name, row))
+    versioned = {k: v for k, v in rows.items() if len(v) > 1}
+    assert sum(len(v) - 1 for v in versioned.values()) == summary.versions > 0
+    assert summary.events["smartlead/statistics"] == sum(len(v) for v in rows.values())
+    assert any(len(v) > 2 for v in versioned.values())  # also seen between two changes
+    fixed = [k for k in rows[next(iter(rows))][0][1] if k not in CHANGING]
+    for versions in versioned.values():
+        assert len({name for name, _ in versions}) == 1
+        final = versions[-1][1]
+        assert any(final[k] for k in LATER_TIMES)
+        first = versions[0][1]
+        assert all(first[k] is None for k in (*LATER_TIMES, "lead_category"))
+        assert first["open_count"] == first["click_count"] == 0
+        previous: dict | None = None
+        for _, row in versions[:-1]:
+            assert row != final and row != previous
+            assert [row[k] for k in fixed] == [final[k] for k in fixed]
+            for key in (*LATER_TIMES, "lead_category"):
+                assert row[key] is None or row[key] == final[key], key
+                if previous is not None and previous[key] is not None:
+                    assert row[key] == previous[key]
+            for key in ("open_count", "click_count", "is_unsubscribed", "is_bounced"):
+                assert row[key] <= final[key], key
+                assert previous is None or previous[key] <= row[key]
+            assert (row["open_time"] is None) == (row["open_count"] == 0)
+            assert (row["click_time"] is None) == (row["click_count"] == 0)
+            previous = row
+    # Rows without any later open, click or reply have only their final version.
+    for versions in rows.values():
+        if not any(versions[-1][1][k] for k in LATER_TIMES):
+            assert len(versions) == 1
+
+
+# ---- Salesforge: sentiment, do-not-contact and LinkedIn replies --------------------------------
+
+Timeline = list[tuple[datetime, str, dict]]
+Salesforge = tuple[dict[tuple, Timeline], list[dict]]
+
+
+@pytest.fixture(scope="module")
+def salesforge_landing(tmp_path_factory: pytest.TempPathFactory) -> Salesforge:
+    """Only the client with the two Salesforge sequences (legacy and multichannel), without
+    duplicates or late files: every Salesforge webhook per (sequence, contact) in time order,
+    and the sequences."""
+    clients = [c for c in load_clients(DEFAULT_CLIENTS) if c.slug == "quotaforge"]
+    assert clients and len(clients[0].campaigns.salesforge) == 2
+    root = tmp_path_factory.mktemp("salesforge") / "landing"
+    generate_events(
+        root,
+        1_500,
+        5,
+        start=DEFAULT_START,
+        clients=clients,
+        duplicate_share=0.0,
+        late_share=0.0,
+        malformed=False,
+    )
+    keys: Counter[str] = Counter()
+    by_contact: dict[tuple, Timeline] = defaultdict(list)
+    for _, body, _raw in _lines(root, "salesforge/webhooks"):
+        keys[_describe("salesforge/webhooks", body).event_key] += 1
+        info = body["webhookInfo"]
+        at = datetime.fromisoformat(info["eventTime"])
+        by_contact[(body["sequence"]["id"], body["contact"]["id"])].append((at, info["type"], body))
+    assert max(keys.values()) == 1  # every delivery its own event
+    for timeline in by_contact.values():
+        timeline.sort(key=lambda e: e[0])
+    sequences = [body for _, body, _ in _lines(root, "salesforge/sequences")]
+    return by_contact, sequences
+
+
+def test_salesforge_new_types_have_the_contracts_envelope(
+    salesforge_landing: Salesforge,
+) -> None:
+    documented = {b["webhookInfo"]["type"]: b for b in _contract("salesforge__webhook.jsonl")}
+    # Events of the contact, not of an email: label_changed's envelope (without label{}).
+    contact_only = [k for k in documented["label_changed"] if k != "label"]
+    expected = {
+        "positive_reply": list(documented["email_replied"]),
+        "negative_reply": list(documented["email_replied"]),
+        "dnc_added": contact_only,
+        "linkedin_replied": list(documented["linkedin_replied"]),
+    }
+    seen: Counter[str] = Counter()
+    for timeline in salesforge_landing[0].values():
+        for _, kind, body in timeline:
+            if kind not in expected:
+                continue
+            seen[kind] += 1
+            assert list(body) == expected[kind], kind
+            for part in ("webhookInfo", "workspace", "contact", "sequence", "mailbox"):
+                assert list(body[part]) == list(documented["email_replied"][part]), part
+            if kind == "linkedin_replied":
+                assert list(body["linkedinMessage"]) == ["content", "sentAt"]
+    assert set(seen) == set(expected)
+
+
+def test_salesforge_positive_and_negative_replies_follow_their_email_reply(
+    salesforge_landing: Salesforge,
+) -> None:
+    seen: Counter[str] = Counter()
+    for timeline in salesforge_landing[0].values():
+        replies = [(at, body) for at, kind, body in timeline if kind == "email_replied"]
+        labels = [body["label"]["name"] for _, kind, body in timeline if kind == "label_changed"]
+        sentiments = [e for e in timeline if e[1] in ("positive_reply", "negative_reply")]
+        assert len(replies) <= 1
+        if not replies:
+            assert not sentiments and not labels
+            continue
+        ((replied_at, reply),) = replies
+        assert len(labels) == 1
+        if labels[0] == "Out Of Office":  # an auto-reply has no sentiment
+            assert not sentiments
+            continue
+        ((at, kind, body),) = sentiments
+        assert replied_at < at < replied_at + timedelta(minutes=1)
+        assert (kind == "positive_reply") == (labels[0] in ("Interested", "Meeting Booked"))
+        assert body["sequenceEmail"] == reply["sequenceEmail"]  # the reply, from the contact
+        assert body["sequenceEmail"]["fromEmail"] == body["contact"]["email"]
+        assert body["emailSentData"] == reply["emailSentData"]
+        seen[kind] += 1
+    assert seen["positive_reply"] > 0 and seen["negative_reply"] > 0
+
+
+def test_salesforge_dnc_added_after_an_unsubscribe_or_a_do_not_contact_reply(
+    salesforge_landing: Salesforge,
+) -> None:
+    causes: Counter[str] = Counter()
+    for timeline in salesforge_landing[0].values():
+        added = [(at, body) for at, kind, body in timeline if kind == "dnc_added"]
+        unsubscribed = [at for at, kind, _ in timeline if kind == "contact_unsubscribed"]
+        asked = [
+            at
+            for at, kind, body in timeline
+            if kind == "label_changed" and body["label"]["name"] == "Do Not Contact"
+        ]
+        assert len(added) == len(unsubscribed) + len(asked) <= 1
+        if not added:
+            continue
+        ((at, body),) = added
+        cause = (unsubscribed or asked)[0]
+        assert cause < at < cause + timedelta(minutes=1)
+        assert "sequenceEmail" not in body and "emailSentData" not in body
+        assert body["contact"]["email"]
+        assert not [t for t, kind, _ in timeline if kind == "email_sent" and t > at]
+        causes["unsubscribe link" if unsubscribed else "reply"] += 1
+    assert causes["unsubscribe link"] > 0 and causes["reply"] > 0
+
+
+def test_salesforge_linkedin_replies_come_from_the_multichannel_sequence(
+    salesforge_landing: Salesforge,
+) -> None:
+    sequences = salesforge_landing[1]
+    multichannel = {s["id"] for s in sequences if "nodes" in s}
+    assert len(multichannel) == 1 and len(sequences) == 2
+    for s in sequences:
+        if "nodes" in s:  # it opens with the LinkedIn note the replies answer
+            assert [n["channel"] for n in s["nodes"]][:2] == ["linkedin", "email"]
+            assert {n["channel"] for n in s["nodes"][1:]} == {"email"}
+    shapes: Counter[str] = Counter()
+    for (sequence, _contact), timeline in salesforge_landing[0].items():
+        linkedin = [(at, body) for at, kind, body in timeline if kind == "linkedin_replied"]
+        if not linkedin:
+            continue
+        assert sequence in multichannel
+        ((at, body),) = linkedin
+        message = body["linkedinMessage"]
+        assert message["content"].strip()
+        assert message["sentAt"].endswith("Z")
+        assert datetime.fromisoformat(message["sentAt"].replace("Z", "+00:00")) == at
+        kinds = {kind for _, kind, _ in timeline}
+        sent = [t for t, kind, _ in timeline if kind == "email_sent"]
+        assert sent and min(sent) < at
+        replied = [t for t, kind, _ in timeline if kind == "email_replied"]
+        if replied:  # answered by email (positively) and on LinkedIn too
+            assert replied[0] < at and "positive_reply" in kinds
+            shapes["after an email reply"] += 1
+        else:  # answered only on LinkedIn: the sequence stops there
+            assert max(sent) < at
+            assert not kinds & {"email_bounced", "contact_unsubscribed", "dnc_added"}
+            shapes["instead of an email reply"] += 1
+    assert shapes["after an email reply"] > 0 and shapes["instead of an email reply"] > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +26,7 @@ from cis.jobs.summary import pool_figures
 from cis.jobs.validate import validate_assigned
 from cis.privacy import identity_keys
 from cis.transform import run_dbt
+from ingestion.apollo import LANDING_KIND
 from ingestion.apollo.suppression import pseudonym
 from tests.pg import embedded_server, fresh_database, query
 
@@ -394,8 +396,13 @@ def test_deletion_request_anonymises_and_suppresses(pool: dict) -> None:
         ][0]
         >= 1
     )
-    # A later pull of the same file must not bring the person back.
-    report = ingest_landing(target, pool["landing"], pipelines_dir=pool["work"] / "dlt")
+    # A later pull of the same records (the files again under new names: a file already read
+    # is not read twice) must not bring the person back.
+    repull = pool["work"] / "repull"
+    (repull / LANDING_KIND).mkdir(parents=True)
+    for path in sorted((pool["landing"] / LANDING_KIND).glob("*.jsonl")):
+        shutil.copy(path, repull / LANDING_KIND / f"repull-{path.name}")
+    report = ingest_landing(target, repull, pipelines_dir=pool["work"] / "dlt")
     assert report.counts.suppressed >= 1
     assert query(
         target, "select count(*) from raw_apollo.people where lower(email) = %s", (email,)

@@ -74,6 +74,10 @@ STEP3_B = (
     "manual hours, 2% recovered spend, 3 days faster close. Details: https://{domain}/numbers</p>"
     "<p>%signature%</p>"
 )
+LINKEDIN_NOTE = (
+    "Hi {{first_name}}, I work with teams like {{company}} on cutting manual reconciliation - "
+    "happy to connect."
+)
 _TAG = re.compile(r"<[^>]+>")
 _PARAGRAPH = re.compile(r"</p>\s*<p>")
 _URL = re.compile(r"https://[^\s<\"]+")
@@ -315,10 +319,32 @@ def smartlead_client_id(slug: str, seed: int) -> int:
 
 
 def salesforge_sequence(c: Campaign, seed: int) -> dict:
-    """A legacy sequence (``seq_`` id, ``steps``) or a multichannel one (integer id, ``nodes``)."""
+    """A legacy sequence (``seq_`` id, ``steps``) or a multichannel one (integer id, ``nodes``: a
+    LinkedIn connection request with a note, then one email node per step)."""
     created = iso_s_z(c.created_at)
     if c.shape == "multichannel":
-        nodes = []
+        branch = num_id(seed, 55_000, 1_000, "branch", c.id)
+        # It opens with a LinkedIn connection request and a note (what linkedin_replied answers).
+        nodes: list[dict] = [
+            {
+                "id": num_id(seed, 90_000, 10_000, "linkedin-node", c.id),
+                "type": "action",
+                "channel": "linkedin",
+                "name": "Send connection request",
+                "actionId": 7,
+                "branchId": branch,
+                "waitDays": 0,
+                "distributionStrategy": "equal",
+                "variants": [
+                    {
+                        "id": num_id(seed, 120_000, 10_000, "linkedin-variant", c.id),
+                        "isEnabled": True,
+                        "exposureInPercentage": 100,
+                        "metadata": {"name": "Variant A", "message": LINKEDIN_NOTE},
+                    }
+                ],
+            }
+        ]
         for s in c.steps:
             variants = s.live_variants() or (Variant(s.id, "A", s.subject, s.body, 100),)
             nodes.append(
@@ -328,7 +354,7 @@ def salesforge_sequence(c: Campaign, seed: int) -> dict:
                     "channel": "email",
                     "name": "Send email",
                     "actionId": 1,
-                    "branchId": num_id(seed, 55_000, 1_000, "branch", c.id),
+                    "branchId": branch,
                     "waitDays": s.delay_days,
                     "distributionStrategy": "equal" if len(variants) > 1 else "custom",
                     "variants": [
@@ -349,7 +375,7 @@ def salesforge_sequence(c: Campaign, seed: int) -> dict:
         return {
             "id": c.id,
             "name": c.name,
-            "description": "Email touches for " + c.client.name,
+            "description": "LinkedIn and email touches for " + c.client.name,
             "timezone": c.tz,
             "status": "active",
             "createdAt": created,

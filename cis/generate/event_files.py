@@ -135,6 +135,12 @@ class EventWriter:
         if self.lines >= self.per_file:
             self.close()
 
+    def reserve(self, lines: int) -> None:
+        """Start a new file unless ``lines`` more fit in the current one (so the versions of one
+        record, written together, stay in one file and in order)."""
+        if self.handle is not None and self.lines + lines > self.per_file:
+            self.close()
+
     def _open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.number += 1

@@ -8,7 +8,8 @@ the vendor's own shape into the landing layout of DESIGN.md. It streams: one enr
 memory at a time, each landing kind has one open file, so memory does not grow with the number
 of events. The messy cases: both Smartlead dialects, duplicate deliveries (the same body twice),
 late deliveries (in a file named after the events it holds), Twilio callbacks out of order, one
-reply stamped on several statistics rows, and malformed lines in a separate file per kind.
+reply stamped on several statistics rows, earlier versions of statistics rows (as pulled before
+an open or a reply was recorded), and malformed lines in a separate file per kind.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from cis.generate.campaigns import (
 )
 from cis.generate.event_files import EventWriter, dumps, iso_us_z
 from cis.generate.replies import smartlead_category
-from cis.generate.timeline import Lead, email_timeline
+from cis.generate.smartlead_events import LeadOutcome
+from cis.generate.timeline import Lead, Send, email_timeline
 from cis.generate.touches import heyreach_events, twilio_events
 
 __all__ = ["DEFAULT_CLIENTS", "EventsSummary", "generate_events"]
@@ -68,6 +70,10 @@ class EventsSummary:
         Deliveries written to a ``late`` file named after a time later than their events.
     out_of_order : int
         Twilio status callbacks written before the earlier transition's callback.
+    versions : int
+        Earlier versions of Smartlead statistics rows (the row before an open, a click or a
+        reply was recorded), each written just before its row's final version with the same
+        ``stats_id``; counted in ``events`` too.
     malformed : dict[str, int]
         Malformed lines per landing kind (bad JSON, a time in an unexpected format, a Twilio
         body without ``MessageSid``), all in files whose name has ``-malformed-``.
@@ -85,6 +91,7 @@ class EventsSummary:
     duplicates: dict[str, int] = field(default_factory=dict)
     late: dict[str, int] = field(default_factory=dict)
     out_of_order: int = 0
+    versions: int = 0
     malformed: dict[str, int] = field(default_factory=dict)
     enrollments: int = 0
     people: int = 0
@@ -162,6 +169,21 @@ class _Out:
         s.events[kind] = s.events.get(kind, 0) + count
         key = f"{kind}:{name}"
         s.by_type[key] = s.by_type.get(key, 0) + count
+
+    def emit_versions(self, kind: str, at: datetime, name: str, earlier: list[dict]) -> None:
+        """Earlier versions of one record (oldest first), written before its final version is
+        emitted, in the same file: pulls see a record several times as it changes."""
+        if not earlier:
+            return
+        writer = self.normal[kind]
+        writer.reserve(len(earlier) + 1)
+        for body in earlier:
+            writer.write(dumps(body), at)
+        s = self.summary
+        s.versions += len(earlier)
+        s.events[kind] = s.events.get(kind, 0) + len(earlier)
+        key = f"{kind}:{name}"
+        s.by_type[key] = s.by_type.get(key, 0) + len(earlier)
 
     @staticmethod
     def _line(body: dict, received: datetime, receipt: bool) -> str:
@@ -289,11 +311,14 @@ def _enroll(out: _Out, seed: int, lead: Lead, plan: _Plan, day) -> None:
             dialect_b = rng.random() < 0.25
             for at, body in smartlead_events.webhooks(seed, lead, c, sends, dialect_b):
                 out.emit(SL_WEBHOOKS, at, body.get("event_type") or body["event"], body)
-            replied = next((x.reply for x in sends if x.reply is not None), None)
-            category = smartlead_category(replied.intent)[1] if replied else None
-            unsub = any(x.unsubscribed_at is not None for x in sends)
+            outcome = _outcome(sends)
+            versions = rng_for(seed, "stats-versions", lead.k)
             for x in sends:
-                row = smartlead_events.statistics_row(lead, c, x, category, unsub)
+                earlier = smartlead_events.statistics_versions(versions, lead, c, x, outcome)
+                out.emit_versions(SL_STATS, x.sent_at, "statistics_row", earlier)
+                row = smartlead_events.statistics_row(
+                    lead, c, x, outcome.category, outcome.unsubscribed
+                )
                 out.emit(SL_STATS, x.sent_at, "statistics_row", row)
         else:
             for at, body in salesforge_events.webhooks(seed, lead, c, sends):
@@ -307,6 +332,17 @@ def _enroll(out: _Out, seed: int, lead: Lead, plan: _Plan, day) -> None:
         for at, name, body, early in twilio_events(seed, lead, number, plan.client.slug, day):
             out.summary.out_of_order += early
             out.emit(SMS, at, name, body, receipt=True)
+
+
+def _outcome(sends: list[Send]) -> LeadOutcome:
+    """The lead-level part of the statistics rows: the category of the reply (known when the
+    reply came) and the unsubscribe."""
+    replied = next((x for x in sends if x.reply is not None), None)
+    unsubscribed = next((x.unsubscribed_at for x in sends if x.unsubscribed_at), None)
+    if replied is None or replied.reply is None:
+        return LeadOutcome(unsubscribed_at=unsubscribed)
+    category = smartlead_category(replied.reply.intent)[1]
+    return LeadOutcome(category, replied.reply_at, unsubscribed)
 
 
 def _write_campaigns(root: Path, seed: int, campaigns: list[Campaign], s: EventsSummary) -> None:

@@ -5,12 +5,16 @@ LEAD_UNSUBSCRIBED, LEAD_CATEGORY_UPDATED) carries the full envelope with its tim
 dialect B (``event`` EMAIL_SENT, EMAIL_OPENED, EMAIL_CLICKED, EMAIL_REPLIED, EMAIL_BOUNCED,
 EMAIL_UNSUBSCRIBED, ``timestamp`` with ``Z`` and no fraction, nested ``lead{}``) the short one.
 Field order and formats follow ``shared/contracts/smartlead__webhook.jsonl`` and
-``smartlead__statistics.jsonl``.
+``smartlead__statistics.jsonl``. A statistics row is written in its final state, and some also
+in earlier versions (:func:`statistics_versions`), as pulls saw them before an open, a click or
+the reply was recorded.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from cis.generate.campaigns import Campaign, smartlead_client_id
@@ -26,7 +30,7 @@ from cis.generate.event_files import (
 from cis.generate.replies import smartlead_category
 from cis.generate.timeline import Lead, Send
 
-__all__ = ["statistics_row", "webhooks"]
+__all__ = ["LeadOutcome", "statistics_row", "statistics_versions", "webhooks"]
 
 WEBHOOKS = "smartlead/webhooks"
 STATISTICS = "smartlead/statistics"
@@ -37,10 +41,82 @@ def _stamp_s(t: datetime | None) -> str | None:
     return None if t is None else iso_ms_z(t.replace(microsecond=0))
 
 
+@dataclass(frozen=True)
+class LeadOutcome:
+    """What a statistics row says about the lead (not the send): its category and whether it
+    unsubscribed, with the times these became known (for the earlier versions of a row)."""
+
+    category: str | None = None
+    category_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+
+    @property
+    def unsubscribed(self) -> bool:
+        return self.unsubscribed_at is not None
+
+
+VERSIONED_SHARE = 0.4  # of rows with an open, click or reply: also written as first pulled
+INTERMEDIATE_SHARE = 0.35  # of the moments between two changes of such a row: a version too
+
+
 def statistics_row(lead: Lead, c: Campaign, s: Send, category: str | None, unsub: bool) -> dict:
     """One ``data[]`` row of the campaign statistics (final state)."""
-    first_open = s.opens[0][0] if s.opens else None
-    first_click = s.clicks[0][0] if s.clicks else None
+    return _row(lead, c, s, category, unsub)
+
+
+def statistics_versions(
+    rng: random.Random,
+    lead: Lead,
+    c: Campaign,
+    s: Send,
+    outcome: LeadOutcome,
+) -> list[dict]:
+    """Earlier versions of the row of ``s``, oldest first, as pulls before its final state saw
+    them (the final row itself not included; often none).
+
+    A share of the rows that later got an open, a click or a reply is also seen as it was just
+    after sending (times null, counts 0, no category), and some also between two later changes
+    (an open recorded, the reply not yet). Every field an earlier version has set holds the
+    value of the final row; counts only grow.
+    """
+    reply_at = s.reply_at or s.stamped_reply_at
+    if not (s.opens or s.clicks or reply_at) or rng.random() >= VERSIONED_SHARE:
+        return []
+    changes = {at for at, _machine in s.opens} | {at for at, _bot, _url in s.clicks}
+    for t in (reply_at, s.bounced_at, outcome.category_at, outcome.unsubscribed_at):
+        if t is not None:
+            changes.add(t)
+    moments = [s.sent_at]
+    moments.extend(t for t in sorted(changes)[:-1] if rng.random() < INTERMEDIATE_SHARE)
+    final = statistics_row(lead, c, s, outcome.category, outcome.unsubscribed)
+    versions: list[dict] = []
+    for moment in moments:
+        known = outcome.category_at is not None and outcome.category_at <= moment
+        unsub = outcome.unsubscribed_at is not None and outcome.unsubscribed_at <= moment
+        row = _row(lead, c, s, outcome.category if known else None, unsub, as_of=moment)
+        if row != final and (not versions or row != versions[-1]):
+            versions.append(row)
+    return versions
+
+
+def _row(
+    lead: Lead,
+    c: Campaign,
+    s: Send,
+    category: str | None,
+    unsub: bool,
+    as_of: datetime | None = None,
+) -> dict:
+    """The row as it stood at ``as_of`` (the send's opens, clicks, reply and bounce by then; the
+    lead-level ``category`` and ``unsub`` as given), or in its final state."""
+
+    def seen(t: datetime | None) -> bool:
+        return t is not None and (as_of is None or t <= as_of)
+
+    opens = s.opens if as_of is None else [x for x in s.opens if x[0] <= as_of]
+    clicks = s.clicks if as_of is None else [x for x in s.clicks if x[0] <= as_of]
+    first_open = opens[0][0] if opens else None
+    first_click = clicks[0][0] if clicks else None
     reply_at = s.reply_at or s.stamped_reply_at
     return {
         "lead_name": lead.name,
@@ -55,11 +131,11 @@ def statistics_row(lead: Lead, c: Campaign, s: Send, category: str | None, unsub
         "sent_time": iso_ms_z(s.sent_at),
         "open_time": _stamp_s(first_open),
         "click_time": _stamp_s(first_click),
-        "reply_time": _stamp_s(reply_at),
-        "open_count": len(s.opens),
-        "click_count": len(s.clicks),
+        "reply_time": _stamp_s(reply_at if seen(reply_at) else None),
+        "open_count": len(opens),
+        "click_count": len(clicks),
         "is_unsubscribed": unsub,
-        "is_bounced": s.bounced_at is not None,
+        "is_bounced": seen(s.bounced_at),
         "ignore_reply": False,
     }
 
@@ -127,6 +203,42 @@ class _Ctx:
             "text": s.text,
             "time": iso_ms_offset(s.sent_at),
         }
+
+    def envelope_b(
+        self,
+        event: str,
+        at: datetime,
+        s: Send,
+        lead: dict,
+        *,
+        engagement: dict | None = None,
+        after: dict | None = None,
+    ) -> dict:
+        """A dialect-B body: ``event``, ``timestamp`` (``Z``, no fraction), the campaign, the
+        lead id, the step and the nested ``lead{}``.
+
+        Engagement events (``engagement`` given: opens, clicks) carry the short envelope, without
+        ``campaign_name`` and ``email_account_id``, and their own fields before ``lead{}``; the
+        others the full one, with ``after`` (a reply's ``email{}``/``reply{}``) after ``lead{}``.
+        """
+        body: dict = {"event": event, "timestamp": iso_s_z(at), "campaign_id": self.c.id}
+        if engagement is None:
+            body["campaign_name"] = self.c.name
+        body["lead_id"] = self.lead_id
+        if engagement is None:
+            body["email_account_id"] = self.email_account_id
+        body["sequence_number"] = s.step.number
+        if engagement is not None:
+            body.update(engagement)
+        body["lead"] = lead
+        if after is not None:
+            body.update(after)
+        return body
+
+    @property
+    def email_account_id(self) -> int:
+        """The Smartlead sending account of the campaign (dialect B's ``email_account_id``)."""
+        return num_id(self.seed, 5_100_000, 100_000, "account", self.c.id)
 
 
 def webhooks(
@@ -347,101 +459,39 @@ def _category(ctx: _Ctx, s: Send) -> tuple[datetime, dict]:
 
 
 def _b(ctx: _Ctx, s: Send) -> Iterator[tuple[datetime, dict]]:
-    lead, c = ctx.lead, ctx.c
+    lead = ctx.lead
     full = {
         "email": lead.email,
         "first_name": lead.first,
         "last_name": lead.last,
         "company_name": lead.company,
     }
-    n = s.step.number
-    yield (
-        s.sent_at,
-        {
-            "event": "EMAIL_SENT",
-            "timestamp": iso_s_z(s.sent_at),
-            "campaign_id": c.id,
-            "campaign_name": c.name,
-            "lead_id": ctx.lead_id,
-            "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
-            "sequence_number": n,
-            "lead": full,
-        },
-    )
+    yield s.sent_at, ctx.envelope_b("EMAIL_SENT", s.sent_at, s, full)
     if s.bounced_at is not None:
-        yield (
-            s.bounced_at,
-            {
-                "event": "EMAIL_BOUNCED",
-                "timestamp": iso_s_z(s.bounced_at),
-                "campaign_id": c.id,
-                "campaign_name": c.name,
-                "lead_id": ctx.lead_id,
-                "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
-                "sequence_number": n,
-                "lead": full,
-            },
-        )
+        yield s.bounced_at, ctx.envelope_b("EMAIL_BOUNCED", s.bounced_at, s, full)
     for count, (at, _machine) in enumerate(s.opens, start=1):
-        yield (
-            at,
-            {
-                "event": "EMAIL_OPENED",
-                "timestamp": iso_s_z(at),
-                "campaign_id": c.id,
-                "lead_id": ctx.lead_id,
-                "sequence_number": n,
-                "opened_count": count,
-                "first_opened_at": iso_s_z(s.opens[0][0]),
-                "last_opened_at": iso_s_z(at),
-                "lead": {"email": lead.email, "first_name": lead.first},
-            },
-        )
+        opened = {
+            "opened_count": count,
+            "first_opened_at": iso_s_z(s.opens[0][0]),
+            "last_opened_at": iso_s_z(at),
+        }
+        short = {"email": lead.email, "first_name": lead.first}
+        yield at, ctx.envelope_b("EMAIL_OPENED", at, s, short, engagement=opened)
     for at, _bot, url in s.clicks:
-        yield (
-            at,
-            {
-                "event": "EMAIL_CLICKED",
-                "timestamp": iso_s_z(at),
-                "campaign_id": c.id,
-                "lead_id": ctx.lead_id,
-                "sequence_number": n,
-                "link": {"url": url, "clicked_at": iso_s_z(at)},
-                "lead": {"email": lead.email},
-            },
-        )
+        link = {"link": {"url": url, "clicked_at": iso_s_z(at)}}
+        yield at, ctx.envelope_b("EMAIL_CLICKED", at, s, {"email": lead.email}, engagement=link)
     if s.reply is not None and s.reply_at is not None:
-        yield (
-            s.reply_at,
-            {
-                "event": "EMAIL_REPLIED",
-                "timestamp": iso_s_z(s.reply_at),
-                "campaign_id": c.id,
-                "campaign_name": c.name,
-                "lead_id": ctx.lead_id,
-                "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
-                "sequence_number": n,
-                "lead": {**full, "custom_fields": {"job_title": lead.title}},
-                "email": {"subject": s.subject, "message_id": s.message_id},
-                "reply": {
-                    "subject": f"Re: {s.subject}",
-                    "body": s.reply.text,
-                    "received_at": iso_s_z(s.reply_at),
-                    "message_id": s.reply_message_id,
-                },
+        replied = {
+            "email": {"subject": s.subject, "message_id": s.message_id},
+            "reply": {
+                "subject": f"Re: {s.subject}",
+                "body": s.reply.text,
+                "received_at": iso_s_z(s.reply_at),
+                "message_id": s.reply_message_id,
             },
-        )
+        }
+        person = {**full, "custom_fields": {"job_title": lead.title}}
+        yield s.reply_at, ctx.envelope_b("EMAIL_REPLIED", s.reply_at, s, person, after=replied)
     if s.unsubscribed_at is not None:
-        yield (
-            s.unsubscribed_at,
-            {
-                "event": "EMAIL_UNSUBSCRIBED",
-                "timestamp": iso_s_z(s.unsubscribed_at),
-                "campaign_id": c.id,
-                "campaign_name": c.name,
-                "lead_id": ctx.lead_id,
-                "email_account_id": num_id(ctx.seed, 5_100_000, 100_000, "account", c.id),
-                "sequence_number": n,
-                "lead": full,
-            },
-        )
+        at = s.unsubscribed_at
+        yield at, ctx.envelope_b("EMAIL_UNSUBSCRIBED", at, s, full)

@@ -8,14 +8,23 @@ its own table ever runs with an administrator's rights):
 1. as the operator, on the ``cis`` tables: an audit record and hashed suppression keys, the
    person's assignments released, the email taken out of their contact events, and every lead
    id they had re-keyed to the pseudonym's (see ``ingestion.apollo.suppression``);
-2. as the loader, under the raw dataset's lock (no load runs meanwhile; a load a crashed run
-   left pending is finished first, so it is scrubbed too): raw records anonymised, Apollo ids
-   replaced by pseudonyms, history and organization rows deleted, rejected payloads that name
-   the person dropped, and dlt's staging copies emptied;
+2. as the loader, under the lock of every raw dataset (Apollo's, then each vendor's events in
+   name order: ``load_locks``; no load of any of them runs meanwhile, and the load a crashed run
+   left pending in each is finished first, so it is scrubbed too): raw records anonymised,
+   Apollo ids replaced by pseudonyms, history and organization rows deleted, the person's vendor
+   events scrubbed (``ingestion.events.forget``), rejected payloads that name the person
+   dropped in every dataset, and dlt's staging copies emptied;
 3. as the transformer: the person out of the pool at once, before the next build;
 4. files in dlt's working folder that still name the person are removed.
 
-Every later load applies the suppression keys again, to records and to rejected lines.
+The request is recorded only once every lock is held: a load either completed before it (and
+is scrubbed here) or writes its rows after it. Every later load applies the suppression keys
+again, to records and rejected lines as it reads them and, set-based, to the rows it wrote once
+it has completed (Apollo's and the events' suppression passes, as the loader, under the
+dataset's lock): that covers a run that read the keys just before the request landed.
+
+Locks are always taken in the order of ``load_locks``; a load holds only its own dataset's, so
+a deletion request and the loads (or two requests) never wait for each other in a circle.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +40,7 @@ from psycopg2 import sql
 
 from cis.clients import deterministic_uuid
 from cis.db import Target, connect, loader_target, state_dir, transformer_target
+from cis.jobs.ingest_events import EVENT_DATASETS, event_pipelines
 from cis.privacy import identity_keys, normalise_email, normalise_linkedin
 from ingestion.apollo import DATASET
 from ingestion.apollo.records import email_problem
@@ -110,6 +120,13 @@ class DeletionOutcome:
     vendor_events_scrubbed: int = 0
 
 
+def load_locks() -> list[tuple[str, list[str]]]:
+    """Every raw dataset a deletion request reaches, in the order their locks are taken (Apollo's,
+    then the vendors' by name), with the pipelines whose pending loads are finished first."""
+    events = [(dataset, event_pipelines(dataset)) for dataset in sorted(EVENT_DATASETS)]
+    return [(DATASET, APOLLO_PIPELINES), *events]
+
+
 def _identifiers(email: str | None, linkedin_url: str | None, apollo_id: str | None) -> Identifiers:
     identifiers = Identifiers(set(), set(), set())
     if apollo_id:
@@ -180,8 +197,11 @@ def forget_person(
     identifiers = _identifiers(email, linkedin_url, apollo_id)
     loader, transformer = loader_target(target), transformer_target(target)
     folder = pipelines_dir or state_dir() / "dlt"
-    with pipeline_lock(loader, dataset_lock_name(DATASET, loader)):
-        pending = finish_pending_runs(APOLLO_PIPELINES, DATASET, loader, pipelines_dir)
+    with ExitStack() as locks:
+        pending: list[str] = []
+        for dataset, pipelines in load_locks():
+            locks.enter_context(pipeline_lock(loader, dataset_lock_name(dataset, loader)))
+            pending += finish_pending_runs(pipelines, dataset, loader, pipelines_dir)
         with _transaction(loader) as cur:
             _closure(cur, identifiers)
         ids = {a for a in identifiers.apollo_ids if a}

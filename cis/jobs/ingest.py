@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from dlt.common.pipeline import LoadInfo
 
 from cis.clients import Client
 from cis.db import Target, cursor, loader_target
@@ -15,9 +17,21 @@ from ingestion.apollo.helpers import ApolloStats
 from ingestion.apollo.suppression import scrub_suppressed
 from ingestion.landing import UnreadEntry, unread_entries
 from ingestion.pipeline import run_source
+from ingestion.progress import (
+    FileSlice,
+    clear_unrecorded,
+    read_progress,
+    record_progress,
+    unread_slices,
+)
 
 # Landing kinds with a loader today; later phases add theirs (DESIGN.md, "Landing format").
 LANDING_LOADERS = {LANDING_KIND: "apollo", **EVENT_LANDING_KINDS}
+RAW_TABLES = (
+    "people",
+    "organizations",
+    "employment_history",
+)  # what a line of apollo/people writes
 
 
 @dataclass
@@ -87,20 +101,14 @@ def ingest_landing(
 ) -> IngestReport:
     """Load a landing folder; ``on_wait`` is called if another load holds the dataset's lock.
 
-    ``reload`` reads every event file again from the start (its stored rows are replaced).
+    Only what no completed load has read is read (``ingestion.progress``); ``reload`` reads every
+    file again from the start (its stored rows are replaced).
     """
     started = time.perf_counter()
     counts = LoadCounts()
-    source = apollo_landing_source(str(landing_dir), suppressed_keys(admin), counts=counts)
     loader = loader_target(admin)
-    info = run_source(
-        source,
-        "apollo_landing",
-        DATASET,
-        loader,
-        pipelines_dir,
-        on_wait,
-        after_load=_suppression_pass(loader, counts),
+    info = load_apollo_landing(
+        loader, landing_dir, counts, suppressed_keys(admin), pipelines_dir, on_wait, reload
     )
     stored = stored_people(loader, info.loads_ids)
     seconds = time.perf_counter() - started
@@ -119,6 +127,66 @@ def ingest_landing(
         stored=stored,
         events=events,
     )
+
+
+def load_apollo_landing(
+    loader: Target,
+    landing_dir: Path,
+    counts: LoadCounts,
+    suppressed: Collection[str] = (),
+    pipelines_dir: Path | None = None,
+    on_wait: Callable[[], None] | None = None,
+    reload: bool = False,
+) -> LoadInfo:
+    """The unread lines of ``apollo/people`` into raw_apollo, exactly once (as the loader).
+
+    Under the dataset's lock: the unread slices are found and a crashed run's rows for them
+    deleted; after the load, anyone a deletion request covers is scrubbed and the progress is
+    recorded (a crash before that reads the same lines again, replacing their rows).
+    """
+    slices: list[FileSlice] = []  # filled under the dataset's lock, before the source reads
+    source = apollo_landing_source(str(landing_dir), slices, suppressed, counts=counts)
+    record = _record_progress(loader, slices)
+    scrub = _suppression_pass(loader, counts)
+
+    def after_load(load_ids: list[str]) -> None:
+        scrub(load_ids)
+        record(load_ids)
+
+    return run_source(
+        source,
+        "apollo_landing",
+        DATASET,
+        loader,
+        pipelines_dir,
+        on_wait,
+        after_load=after_load,
+        before_run=_unread_people(loader, landing_dir, slices, reload),
+    )
+
+
+def _unread_people(
+    loader: Target, landing_dir: Path, slices: list[FileSlice], reload: bool
+) -> Callable[[], None]:
+    """Under the lock: what of ``apollo/people`` no completed load has read goes into
+    ``slices``, and rows a crashed run stored for those lines are deleted first."""
+
+    def find() -> None:
+        with cursor(loader) as cur:
+            known = read_progress(cur, [LANDING_KIND])
+            slices.extend(unread_slices(landing_dir, LANDING_KIND, known, reload))
+            for table in RAW_TABLES:
+                clear_unrecorded(cur, f"{DATASET}.{table}", slices)
+
+    return find
+
+
+def _record_progress(loader: Target, slices: list[FileSlice]) -> Callable[[list[str]], None]:
+    def record(_load_ids: list[str]) -> None:
+        with cursor(loader) as cur:
+            record_progress(cur, [piece.progress() for piece in slices])
+
+    return record
 
 
 def ingest_apollo_api(

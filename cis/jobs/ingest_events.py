@@ -1,27 +1,31 @@
 """``cis ingest landing``, events part: every vendor's event kinds from the landing folder.
 
 Each vendor dataset loads under its own lock, reading only what no completed load has read
-(``ingestion.progress``); the progress is recorded once the load has completed.
+(``ingestion.progress``). Once the load has completed, still under the lock and in one
+transaction, every deletion request is applied to the rows it wrote (the suppression pass:
+``ingestion.events.forget.suppress_loaded``) and the progress is recorded.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from cis.clients import Client, campaign_owners
-from cis.db import Target, cursor
+from cis.db import Target, connect, cursor
 from ingestion import heyreach, salesforge, smartlead, twilio
 from ingestion.events import EventCounts, EventKind, events_landing_source
+from ingestion.events.forget import suppress_loaded
 from ingestion.landing import landing_files
 from ingestion.pipeline import run_source
 from ingestion.progress import (
     FileSlice,
     clear_unrecorded,
+    ensure_table,
     read_progress,
     record_progress,
     unread_slices,
@@ -41,6 +45,22 @@ PROCESSES_FROM_BYTES = 256 * 1024 * 1024
 EVENT_LANDING_KINDS = {
     kind.landing_kind: dataset for dataset, kinds in EVENT_DATASETS.items() for kind in kinds
 }
+
+
+def landing_pipeline(dataset: str) -> str:
+    """The name of the pipeline that loads ``dataset`` from the landing folder."""
+    return f"{dataset.removeprefix('raw_')}_landing"
+
+
+def api_pipeline(dataset: str) -> str:
+    """The name of the pipeline that pulls ``dataset`` from the vendor's API (``ingest_api``)."""
+    return f"{dataset.removeprefix('raw_')}_api"
+
+
+def event_pipelines(dataset: str) -> list[str]:
+    """Every pipeline that may write ``dataset``: the landing one and the vendor API pull's
+    (a vendor without an API pull has no working folder for it)."""
+    return [landing_pipeline(dataset), api_pipeline(dataset)]
 
 
 @dataclass
@@ -66,7 +86,9 @@ def ingest_event_landing(
     With more than ``PROCESSES_FROM_BYTES`` of event files, the vendor datasets load two at a
     time in worker processes (reading is Python, one core each, while PostgreSQL writes);
     below that, one after the other (a worker's start-up would cost more than it saves).
-    ``suppressed``: hashed keys of deletion requests; those people's events keep no data.
+    ``suppressed``: hashed keys of deletion requests; those people's events keep no data. A
+    request recorded after they were read still reaches the load: the suppression pass that
+    follows it reads ``cis.suppression_keys`` again (``EventCounts.suppressed`` counts both).
     """
     jobs = [
         (loader, landing_dir, dataset, kinds, pipelines_dir, on_wait, reload, suppressed)
@@ -75,6 +97,9 @@ def ingest_event_landing(
     if _unread_bytes(landing_dir) < PROCESSES_FROM_BYTES:
         reports = [_load_dataset(*job) for job in jobs]
     else:
+        with cursor(loader) as cur:
+            # Created once here: two workers recording progress at once would race to.
+            ensure_table(cur)
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(PARALLEL_DATASETS, mp_context=context) as pool:
             # A worker cannot print through the caller's console: no waiting notice there.
@@ -115,18 +140,18 @@ def _load_dataset(
     source = events_landing_source(str(landing_dir), kinds, slices, counts, suppressed)
     info = run_source(
         source,
-        f"{dataset.removeprefix('raw_')}_landing",
+        landing_pipeline(dataset),
         dataset,
         loader,
         pipelines_dir,
         on_wait,
-        after_load=_record(loader, slices),
+        after_load=_after_load(loader, dataset, kinds, slices, counts),
         before_run=_clear(loader, dataset, kinds, slices),
     )
     return EventReport(
         dataset,
         counts,
-        _stored(loader, dataset, kinds, info.loads_ids),
+        stored_rows(loader, dataset, [k.table for k in kinds], info.loads_ids),
         time.perf_counter() - started,
     )
 
@@ -158,23 +183,42 @@ def _clear(
     return clear
 
 
-def _record(loader: Target, slices: dict[str, list[FileSlice]]) -> Callable[[list[str]], None]:
-    def record(_load_ids: list[str]) -> None:
-        with cursor(loader) as cur:
-            record_progress(
-                cur, [piece.progress() for pieces in slices.values() for piece in pieces]
-            )
+def _after_load(
+    loader: Target,
+    dataset: str,
+    kinds: tuple[EventKind, ...],
+    slices: dict[str, list[FileSlice]],
+    counts: EventCounts,
+) -> Callable[[list[str]], None]:
+    """Under the load lock, once the loads ``load_ids`` completed (a crashed run's pending one
+    included), in one transaction as the loader: the suppression pass over the rows they wrote
+    (counted in ``counts.suppressed``), then the progress of the lines read. Should the pass
+    fail, no progress is recorded and the next run reads those lines again."""
 
-    return record
+    def after_load(load_ids: list[str]) -> None:
+        conn = connect(loader, autocommit=False)
+        try:
+            with conn, conn.cursor() as cur:
+                scrubbed = suppress_loaded(cur, dataset, {k.table for k in kinds}, load_ids)
+                record_progress(
+                    cur, [piece.progress() for pieces in slices.values() for piece in pieces]
+                )
+        finally:
+            conn.close()
+        counts.suppressed += scrubbed.events
+
+    return after_load
 
 
-def _stored(loader: Target, dataset: str, kinds: tuple[EventKind, ...], load_ids: list[str]) -> int:
-    """Rows the given loads inserted into the dataset's event tables."""
+def stored_rows(
+    loader: Target, dataset: str, tables: Iterable[str], load_ids: Sequence[str]
+) -> int:
+    """Rows the given loads inserted into the dataset's ``tables``."""
     if not load_ids:
         return 0
     total = 0
     with cursor(loader) as cur:
-        for table in {k.table for k in kinds}:
+        for table in sorted(set(tables)):
             cur.execute("select to_regclass(%s)", (f"{dataset}.{table}",))
             if cur.fetchone()[0] is None:
                 continue

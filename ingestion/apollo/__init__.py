@@ -12,10 +12,9 @@ Both sources write the same raw tables in the ``raw_apollo`` dataset:
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,7 +24,9 @@ import dlt
 from dlt.sources import DltResource
 
 from cis.clients import Client
-from ingestion.apollo import helpers, settings
+from ingestion.apollo import helpers, landing_read, settings
+from ingestion.apollo.arrow import json_hints
+from ingestion.apollo.batch import RAW_SPECS, ArrowBatch, arrow_batch
 from ingestion.apollo.queries import icp_query, sliced_search
 from ingestion.apollo.records import (
     PullMeta,
@@ -36,12 +37,11 @@ from ingestion.apollo.records import (
     with_organization,
 )
 from ingestion.apollo.suppression import withhold_if_suppressed
-from ingestion.landing import LandingLine, landing_files, read_jsonl
+from ingestion.progress import FileSlice, unread_slices
 from ingestion.quarantine import Rejection
 from ingestion.values import value_problem
 
 LANDING_KIND = "apollo/people"
-BATCH_SIZE = 500  # envelopes per item handed between resources
 DATASET = "raw_apollo"
 
 
@@ -128,112 +128,104 @@ def _fill_organizations(
     return filled
 
 
-def batches(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
-    """Lists of up to ``size`` items, in order."""
-    iterator = iter(items)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
-
-
 def _dump(payload: Any) -> str:
     return json.dumps(payload, default=str)
 
 
-def _split_resources(payloads: DltResource) -> list[DltResource]:
-    """The raw tables every Apollo source writes, fed from batches (lists) of envelopes.
+def _split_resources(batches: DltResource, write_disposition: str) -> list[DltResource]:
+    """The raw tables every Apollo source writes, fed by a resource of ``ArrowBatch`` items.
 
-    Batches, not single items, flow between the resources: dlt's per-item overhead is what
-    bounds the load rate otherwise.
+    Each batch holds one Arrow table per raw table (``ingestion.apollo.arrow``), loaded with
+    ``COPY`` (``file_format="csv"``); the fields no typed column names get json hints.
     """
     now = datetime.now(tz=UTC)
     materialized: list[bool] = []
 
-    @dlt.transformer(
-        data_from=payloads,
-        name="people",
-        primary_key="_record_id",
-        write_disposition="merge",
-        columns=settings.columns(settings.PERSON_COLUMNS),
-    )
-    def people(envelopes: list[dict]) -> Iterator[list[dict]]:
-        if rows := [e["person"] for e in envelopes if "person" in e]:
-            yield rows
+    def table(name: str, key: str | tuple[str, ...]) -> DltResource:
+        def rows(batch: ArrowBatch) -> Iterator[Any]:
+            if name in batch.tables:
+                arrow, extra = batch.tables[name]
+                if extra:
+                    yield dlt.mark.with_hints(arrow, dlt.mark.make_hints(columns=json_hints(extra)))
+                else:
+                    yield arrow
+
+        return dlt.transformer(
+            rows,
+            data_from=batches,
+            name=name,
+            primary_key=key,
+            write_disposition=write_disposition,
+            file_format="csv",
+            columns=settings.columns(RAW_SPECS[name]),
+        )
 
     @dlt.transformer(
-        data_from=payloads,
-        name="organizations",
-        primary_key="_record_id",
-        write_disposition="merge",
-        columns=settings.columns(settings.ORGANIZATION_COLUMNS),
-    )
-    def organizations(envelopes: list[dict]) -> Iterator[list[dict]]:
-        if rows := [e["organization"] for e in envelopes if e.get("organization")]:
-            yield rows
-
-    @dlt.transformer(
-        data_from=payloads,
-        name="employment_history",
-        primary_key=("_record_id", "entry_index"),
-        write_disposition="merge",
-        columns=settings.columns(settings.EMPLOYMENT_COLUMNS),
-    )
-    def employment_history(envelopes: list[dict]) -> Iterator[list[dict]]:
-        if rows := [row for e in envelopes for row in e.get("history") or ()]:
-            yield rows
-
-    @dlt.transformer(
-        data_from=payloads,
+        data_from=batches,
         name="rejected_records",
         primary_key="rejection_id",
         write_disposition="merge",
         columns=settings.columns(settings.REJECTED_COLUMNS),
     )
-    def rejected_records(envelopes: list[dict]) -> Iterator[Any]:
+    def rejected_records(batch: ArrowBatch) -> Iterator[Any]:
         if not materialized:
             # A load without a single rejection still creates the (empty) quarantine table, so
             # that what reads it (dbt's source tests, `cis quarantine`) finds it.
             materialized.append(True)
             yield dlt.mark.materialize_table_schema()
-        if rows := [e["rejection"].to_row(now) for e in envelopes if "rejection" in e]:
-            yield rows
+        if batch.rejections:
+            yield [rejection.to_row(now) for rejection in batch.rejections]
 
-    return [people, organizations, employment_history, rejected_records]
+    return [
+        table("people", "_record_id"),
+        table("organizations", "_record_id"),
+        table("employment_history", ("_record_id", "entry_index")),
+        rejected_records,
+    ]
 
 
 @dlt.source(name="apollo_landing", max_table_nesting=0)
 def apollo_landing_source(
     landing_dir: str,
+    slices: Sequence[FileSlice] | None = None,
     suppressed: Collection[str] = (),
     counts: LoadCounts | None = None,
 ) -> Sequence[DltResource]:
-    """Load ``apollo/people/*.jsonl`` from a landing folder (one person object per line)."""
+    """Load the unread ``slices`` of ``apollo/people/*.jsonl`` (one person object per line).
+
+    Appended: ``ingestion.progress`` makes each line read once (``cis.jobs.ingest`` finds the
+    slices and records the progress). Without ``slices``, every file is read from the start.
+    Large reads run in worker processes (``ingestion.apollo.landing_read``).
+    """
     root = Path(landing_dir)
     suppressed = frozenset(suppressed)
     tally = counts if counts is not None else LoadCounts()
 
-    @dlt.resource(name="apollo_person_payloads", selected=False)
-    def person_payloads() -> Iterator[list[dict]]:
-        yield from batches(envelopes(), BATCH_SIZE)
-
-    def envelopes() -> Iterator[dict]:
-        loaded_at = datetime.now(tz=UTC)
-        for path in landing_files(root, LANDING_KIND):
+    @dlt.resource(name="apollo_person_batches", selected=False)
+    def person_batches() -> Iterator[ArrowBatch]:
+        yield ArrowBatch()  # the quarantine table is created even when nothing is rejected
+        pieces = slices if slices is not None else unread_slices(root, LANDING_KIND, {})
+        chunks = []
+        for piece in pieces:
             tally.files += 1
-            relative = str(path.relative_to(root))
-            for item in read_jsonl(path, root, "apollo_person"):
-                if isinstance(item, Rejection):
-                    item = withhold_if_suppressed(item, suppressed)
-                    tally.rejected += 1
-                    tally.rejections.append(item)
-                    yield {"rejection": item}
-                    continue
-                line: LandingLine = item
-                meta = PullMeta(
-                    f"landing:{relative}", None, "landing", relative, line.source_line, loaded_at
-                )
-                yield _envelope(line.payload, meta, suppressed, tally, "apollo_person")
+            planned, rejection = landing_read.plan(piece, root, "apollo_person")
+            chunks += planned
+            if rejection is not None:
+                rejection = withhold_if_suppressed(rejection, suppressed)
+                tally.rejected += 1
+                tally.rejections.append(rejection)
+                yield ArrowBatch(rejections=[rejection])
+        loaded_at = datetime.now(tz=UTC)
+        for result in landing_read.read_chunks(chunks, suppressed, loaded_at, "apollo_person"):
+            tally.people += result.people
+            tally.rejected += result.rejected
+            tally.suppressed += result.suppressed
+            tally.fields_seen |= result.fields_seen
+            for batch in result.batches:
+                tally.rejections += batch.rejections
+                yield batch
 
-    return _split_resources(person_payloads)
+    return _split_resources(person_batches, "append")
 
 
 @dlt.source(name="apollo", max_table_nesting=0)
@@ -319,6 +311,6 @@ def apollo_source(
             if found := [
                 _envelope(person, meta, suppressed, tally, "apollo_person") for person in people
             ]:
-                yield found
+                yield arrow_batch(found)
 
-    return [search_results, *_split_resources(person_payloads)]
+    return [search_results, *_split_resources(person_payloads, "merge")]

@@ -19,8 +19,7 @@ to the dataset's ``rejected_records`` with its file, line and reason.
 from __future__ import annotations
 
 import hashlib
-import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,17 +35,6 @@ from ingestion.apollo.suppression import withhold_if_suppressed
 from ingestion.landing import LandingLine
 from ingestion.progress import FileSlice, read_slice
 from ingestion.quarantine import Rejection
-
-
-class _KnownHintNotice(logging.Filter):
-    """dlt warns that ``payload``/``receipt`` are Arrow strings with a json hint: intended (the
-    hint makes them jsonb), so the notice is dropped rather than printed on every load."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "several column hints were different" not in record.getMessage()
-
-
-logging.getLogger("dlt").addFilter(_KnownHintNotice())
 
 BATCH_ROWS = 20_000
 RECEIPT_KEY = "_cis_receipt"  # added by the webhook receiver (docs/receiver.md)
@@ -194,11 +182,12 @@ def event_row(
         receipt = None
     receipt = receipt if isinstance(receipt, dict) else {}
     facts = kind.describe(body, receipt)
-    content = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     if facts.version_of is not None:
-        delivery = digest(kind.landing_kind, facts.version_of, content)
+        # A version is what the vendor said, wherever and whenever it was read: not the receipt.
+        said = stored_text if stored_text is not None else _dumps(body)
+        delivery = digest(kind.landing_kind, facts.version_of, _sha256(said))
     else:
-        delivery = digest(kind.landing_kind, line.source_file, line.source_line, content)
+        delivery = digest(kind.landing_kind, line.source_file, line.source_line, _sha256(text))
     withheld = bool(suppressed) and not identity_hashes(
         email=facts.lead_email, linkedin_url=facts.lead_linkedin_url
     ).isdisjoint(suppressed)
@@ -230,31 +219,50 @@ def read_kind(
     suppressed: frozenset[str] = frozenset(),
 ) -> Iterator[pa.Table | Rejection]:
     """Arrow tables of the kind's unread lines, and a Rejection for each line refused."""
+
+    def lines() -> Iterator[LandingLine | Rejection]:
+        for piece in slices:
+            counts.files += 1
+            yield from read_slice(piece, root, kind.record_kind)
+
+    yield from rows_in_tables(kind, lines(), counts, suppressed)
+
+
+def rows_in_tables(
+    kind: EventKind,
+    lines: Iterable[LandingLine | Rejection],
+    counts: EventCounts,
+    suppressed: frozenset[str] = frozenset(),
+) -> Iterator[pa.Table | Rejection]:
+    """Arrow tables of ``BATCH_ROWS`` raw rows of ``kind``, and a Rejection for each line
+    refused (an API source hands its records in as lines too: ``ingestion.events.api``)."""
     loaded_at = datetime.now(tz=UTC)
     batch = _Batch()
-    for piece in slices:
-        counts.files += 1
-        for item in read_slice(piece, root, kind.record_kind):
-            if isinstance(item, Rejection):
-                yield withhold_if_suppressed(item, suppressed)
-                continue
-            try:
-                row = event_row(kind, item, loaded_at, suppressed)
-            except EventProblem as exc:
-                rejection = Rejection(
-                    kind.record_kind, str(exc), item.source_file, item.source_line, _dump(item)
-                )
-                yield withhold_if_suppressed(rejection, suppressed)
-                continue
-            if row["payload"] is None:
-                counts.suppressed += 1
-            _tally(counts, kind, row)
-            batch.add(row)
-            if len(batch) >= BATCH_ROWS:
-                yield batch.table()
-                batch = _Batch()
+    for item in lines:
+        if isinstance(item, Rejection):
+            yield withhold_if_suppressed(item, suppressed)
+            continue
+        try:
+            row = event_row(kind, item, loaded_at, suppressed)
+        except EventProblem as exc:
+            rejection = Rejection(
+                kind.record_kind, str(exc), item.source_file, item.source_line, _dump(item)
+            )
+            yield withhold_if_suppressed(rejection, suppressed)
+            continue
+        if row["payload"] is None:
+            counts.suppressed += 1
+        _tally(counts, kind, row)
+        batch.add(row)
+        if len(batch) >= BATCH_ROWS:
+            yield batch.table()
+            batch = _Batch()
     if len(batch):
         yield batch.table()
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _dumps(value: object) -> str:
@@ -294,15 +302,31 @@ def events_landing_source(
         yield {"start": True}  # the quarantine table exists even when nothing is rejected
         for kind in kinds:
             pieces = slices.get(kind.landing_kind, [])
-            for item in read_kind(kind, pieces, root, tally, suppressed):
-                if isinstance(item, Rejection):
-                    tally.rejected += 1
-                    tally.rejections.append(item)
-                    yield {"rejection": item}
-                else:
-                    yield {"table": kind.table, "rows": item}
+            yield from envelopes(kind, read_kind(kind, pieces, root, tally, suppressed), tally)
 
-    return [*(_table_resource(batches, kind.table) for kind in kinds), _rejected_resource(batches)]
+    return event_resources(batches, kinds)
+
+
+def envelopes(
+    kind: EventKind, items: Iterable[pa.Table | Rejection], counts: EventCounts
+) -> Iterator[dict[str, Any]]:
+    """What ``rows_in_tables`` yields, as the envelopes :func:`event_resources` reads (each
+    rejection counted)."""
+    for item in items:
+        if isinstance(item, Rejection):
+            counts.rejected += 1
+            counts.rejections.append(item)
+            yield {"rejection": item}
+        else:
+            yield {"table": kind.table, "rows": item}
+
+
+def event_resources(batches: DltResource, kinds: Sequence[EventKind]) -> list[DltResource]:
+    """The raw tables of ``kinds`` and ``rejected_records``, fed by one ``batches`` resource
+    that yields ``{"start": True}`` first, then ``{"table": name, "rows": arrow_table}`` and
+    ``{"rejection": Rejection}`` envelopes."""
+    tables = dict.fromkeys(kind.table for kind in kinds)
+    return [*(_table_resource(batches, table) for table in tables), _rejected_resource(batches)]
 
 
 def _table_resource(batches: DltResource, table: str) -> DltResource:

@@ -46,7 +46,8 @@ def describe_statistics(body: dict, receipt: dict) -> EventFacts:
     return EventFacts(
         event_key=digest("smartlead_statistics", stats_id),
         event_name="statistics_row",
-        campaign_id=first_text(body, ("campaign_id",)),
+        # An API row has no campaign of its own: the pull records which it asked for.
+        campaign_id=first_text(body, ("campaign_id",)) or first_text(receipt, ("campaign_id",)),
         lead_email=lower_email(first_text(body, ("lead_email",))),
         occurred_at=sent_at,
         occurred_at_text=sent_text,
