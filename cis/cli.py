@@ -174,7 +174,7 @@ def ingest_landing(
     clients_file: ClientsFile = DEFAULT_CLIENTS,
     reload: Annotated[
         bool,
-        typer.Option(help="Read every event file again from the start (its rows are replaced)."),
+        typer.Option(help="Read every file again from the start (its rows are replaced)."),
     ] = False,
 ) -> None:
     """Load every payload kind found in a landing folder."""

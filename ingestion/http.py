@@ -58,6 +58,7 @@ class RetryPolicy:
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     timeout: float = REQUEST_TIMEOUT_SECONDS
+    longest_wait: float = 600.0  # a Retry-After beyond this stops the run instead
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -202,7 +203,11 @@ class ApiClient:
             requests.Timeout,
             requests.exceptions.ChunkedEncodingError,
         ) as exc:
-            raise _Transient(f"cannot reach {self.vendor} at {self.base_url}: {exc}") from exc
+            # The exception's text holds the URL with its query, and some vendors take the key
+            # there (Smartlead's api_key): only the kind of failure and the path are said.
+            raise _Transient(
+                f"cannot reach {self.vendor} at {self.base_url}{path} ({type(exc).__name__})"
+            ) from None
         if self._inspect is not None:
             self._inspect(response, path)
         payload = self._judge(response, path)
@@ -219,6 +224,13 @@ class ApiClient:
             )
         if status == 429:
             wait = retry_after_seconds(response.headers.get("retry-after"), self._clock())
+            if wait is not None and wait > self.policy.longest_wait:
+                # Waiting hours would hold the dataset's lock (and every load) that long.
+                raise self.error(
+                    f"{path}: {self.vendor} asks to wait {wait:.0f} s before the next request "
+                    f"(429, Retry-After), longer than {self.policy.longest_wait:.0f} s: nothing "
+                    "of this run was loaded; run it again later."
+                )
             raise _Transient(f"still rate limited (429) by {self.vendor}", wait)
         if status >= 500:
             raise _Transient(f"{self.vendor} kept failing ({status})")
@@ -260,10 +272,9 @@ def expect_object(client: ApiClient, payload: Any, path: str) -> dict[str, Any]:
 
 
 def expect_list(client: ApiClient, payload: Any, path: str, key: str | None = None) -> list:
-    """``payload`` (or ``payload[key]``) if it is a JSON list, else the response error."""
+    """``payload`` (or ``payload[key]``) if it is a JSON list, else the response error (an
+    answer without the key is not read as "no data": it is said)."""
     found = payload.get(key) if key is not None and isinstance(payload, dict) else payload
-    if found is None and key is not None and isinstance(payload, dict):
-        return []
     if not isinstance(found, list):
         where = f"{path}" + (f" ({key})" if key else "")
         raise client.response_error(

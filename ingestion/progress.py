@@ -13,7 +13,7 @@ and is written after the load of those lines has completed, under the dataset's 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from ingestion.quarantine import Rejection
 
 SCHEMA = "raw_landing"
 HEAD_BYTES = 65_536
+TAIL_BYTES = 4_096
 _DDL = f"""
 create schema if not exists {SCHEMA};
 create table if not exists {SCHEMA}.file_progress (
@@ -68,9 +69,16 @@ class FileSlice:
 
 
 def head_hash(path: Path, size: int) -> str:
-    """sha256 of the first ``HEAD_BYTES`` of the first ``size`` bytes of ``path``."""
+    """sha256 of the first ``HEAD_BYTES`` of the first ``size`` bytes of ``path`` and of the
+    ``TAIL_BYTES`` before ``size``: a file rewritten at its start or where the last read
+    stopped is told from one that only grew."""
     with path.open("rb") as handle:
-        return hashlib.sha256(handle.read(min(size, HEAD_BYTES))).hexdigest()
+        digest = hashlib.sha256(handle.read(min(size, HEAD_BYTES)))
+        if size > HEAD_BYTES:
+            start = max(HEAD_BYTES, size - TAIL_BYTES)
+            handle.seek(start)
+            digest.update(handle.read(size - start))
+    return digest.hexdigest()
 
 
 def unread_slices(
@@ -122,9 +130,11 @@ def read_slice(piece: FileSlice, root: Path, record_kind: str) -> Iterator[Landi
         handle.seek(piece.start)
         position = piece.start
         for raw in handle:
+            item = parse_line_fast(raw, piece.relative, number + 1, record_kind)
+            if not raw.endswith(b"\n") and isinstance(item, Rejection):
+                break  # a last line still being written: read once it is complete
             number += 1
             position += len(raw)
-            item = parse_line_fast(raw, piece.relative, number, record_kind)
             if item is not None:
                 yield item
     piece.end = position
@@ -156,6 +166,37 @@ def clear_unrecorded(cur, table: str, slices: Iterable[FileSlice]) -> int:
             )
             removed += cur.rowcount
     return removed
+
+
+def drop_reread_rows(
+    cur, table: str, key: Sequence[str], slices: Iterable[FileSlice], load_ids: Sequence[str]
+) -> int:
+    """After a load: the rows it wrote for files read again without replacing (a rewritten
+    file, whose earlier rows are kept) whose ``key`` an earlier row of the same file has.
+
+    A rewritten file that repeats a line at the same place, or a crash between such a load and
+    its progress, would otherwise store that line twice; the earlier copy stays.
+    """
+    files = sorted({piece.relative for piece in slices if not piece.replaces})
+    if not files or not load_ids:
+        return 0
+    cur.execute("select to_regclass(%s)", (table,))
+    if cur.fetchone()[0] is None:
+        return 0
+    keys = ", ".join(f'"{column}"' for column in key)
+    cur.execute(
+        f"""
+        delete from {table} as fresh
+        using (
+            select ctid, row_number() over (partition by {keys} order by _dlt_load_id, ctid) as n
+            from {table}
+            where _source_file = any(%(files)s)
+        ) as copies
+        where fresh.ctid = copies.ctid and copies.n > 1 and fresh._dlt_load_id = any(%(ids)s)
+        """,
+        {"files": files, "ids": list(load_ids)},
+    )
+    return cur.rowcount
 
 
 def ensure_table(cur) -> None:

@@ -633,3 +633,73 @@ def test_a_run_that_dies_before_recording_its_progress_stores_each_line_once(
             target, f"select count(*), count(distinct _record_id) from {DATASET}.{table}"
         ) == [(4, 4)]
     assert load(landing, target).people == 0  # and now recorded
+
+
+def test_fields_whose_columns_would_collide_are_refused_with_both_names(
+    landing: Path, target: Target
+) -> None:
+    priya, daniel, marcus, sofia = contract_people()
+    lines = [
+        {**priya, "firstName": "Priyanka"},  # would land in first_name
+        {**daniel, "Buying Role": "champion", "buying_role": "economic buyer"},
+        {**marcus, "organization": {**marcus["organization"], "estimated_num_employees": 1e19}},
+        {**sofia, "Buying Stage": "evaluation"},  # unknown, no collision: kept as buying_stage
+    ]
+    write_lines(people_dir(landing) / "people.jsonl", lines)
+
+    counts = load(landing, target)
+
+    assert counts.people == 1
+    reasons = dict(query(target, f"select source_line, reason from {DATASET}.rejected_records"))
+    assert "firstName: its column would be 'first_name', which first_name uses" in reasons[1]
+    assert "its column would be 'buying_role'" in reasons[2]
+    assert "estimated_num_employees: expected a whole number" in reasons[3]
+    stored = dict_rows(target, f"select id, buying_stage from {DATASET}.people")
+    assert stored == [{"id": sofia["id"], "buying_stage": "evaluation"}]
+
+
+def test_a_last_line_still_being_written_is_read_once_it_is_complete(
+    landing: Path, target: Target
+) -> None:
+    priya, daniel, *_ = contract_people()
+    path = people_dir(landing) / "people.jsonl"
+    whole = json.dumps(daniel)
+    path.write_text(json.dumps(priya) + "\n" + whole[: len(whole) // 2])  # mid-append
+
+    first = load(landing, target)
+    assert (first.people, first.rejected) == (1, 0)  # the half line is neither row nor rejection
+
+    with path.open("a") as handle:
+        handle.write(whole[len(whole) // 2 :] + "\n")
+    second = load(landing, target)
+
+    assert (second.people, second.rejected) == (1, 0)
+    rows = query(target, f"select id, _source_line from {DATASET}.people order by _source_line")
+    assert rows == [(priya["id"], 1), (daniel["id"], 2)]
+
+
+def test_a_rewritten_file_keeps_its_earlier_rows_and_stores_no_line_twice(
+    landing: Path, target: Target
+) -> None:
+    priya, daniel, marcus, _ = contract_people()
+    path = people_dir(landing) / "people.jsonl"
+    write_lines(path, [priya, daniel])
+    load(landing, target)
+
+    # Rewritten: line 1 changed, line 2 the same record at the same place, a third line added.
+    write_lines(path, [{**priya, "title": "CFO"}, daniel, marcus])
+    again = load(landing, target)
+
+    assert again.people == 3
+    rows = query(target, f"select id, title, _source_line from {DATASET}.people order by 3, 2")
+    assert [(r[0], r[2]) for r in rows] == [
+        (priya["id"], 1),
+        (priya["id"], 1),
+        (daniel["id"], 2),
+        (marcus["id"], 3),
+    ]
+    assert {r[1] for r in rows if r[0] == priya["id"]} == {priya["title"], "CFO"}
+    for table in ("people", "organizations"):
+        assert query(
+            target, f"select count(*) - count(distinct _record_id) from {DATASET}.{table}"
+        ) == [(0,)]

@@ -248,3 +248,81 @@ def _cause(exc: BaseException, kind: type[ApiError]) -> BaseException:
         seen.append(current)
         current = current.__cause__ or current.__context__
     raise AssertionError(f"no {kind.__name__} in {[repr(e) for e in seen]}")
+
+
+def test_a_server_that_ignores_offset_is_stopped_not_followed_forever(
+    admin: Target, smartlead: FakeSmartlead, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = str(smartlead.campaigns[0]["id"])
+    smartlead.statistics[first] = statistics_rows(2_500, SEND_START)
+    monkeypatch.setattr(smartlead, "_statistics", _first_page_always(smartlead._statistics))
+
+    with pytest.raises(Exception) as failure:
+        pull(admin, smartlead, tmp_path)
+
+    assert "ignores offset" in str(_cause(failure.value, ApiResponseError))
+    assert len(smartlead.calls(f"/campaigns/{first}/statistics")) == 2
+
+
+def test_short_pages_are_followed_to_total_stats(
+    admin: Target, smartlead: FakeSmartlead, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = str(smartlead.campaigns[0]["id"])
+    smartlead.statistics[first] = statistics_rows(250, SEND_START)
+    monkeypatch.setattr(smartlead, "_statistics", _pages_of(100, smartlead._statistics))
+
+    pull(admin, smartlead, tmp_path)
+
+    offsets = [int(r.query["offset"]) for r in smartlead.calls(f"/campaigns/{first}/statistics")]
+    assert offsets == [0, 100, 200]
+    assert stored(admin, "statistics") == 250
+
+
+def test_an_answer_without_its_data_is_an_error_not_an_empty_pull(
+    admin: Target, smartlead: FakeSmartlead, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(smartlead, "_statistics", lambda *_a: {"message": "try again later"})
+
+    with pytest.raises(Exception) as failure:
+        pull(admin, smartlead, tmp_path)
+
+    assert "expected a JSON list" in str(_cause(failure.value, ApiResponseError))
+
+
+def test_a_retry_after_of_hours_stops_at_once_and_an_unreachable_server_hides_the_key(
+    admin: Target, smartlead: FakeSmartlead, tmp_path: Path
+) -> None:
+    smartlead.fail("429", "/campaigns", retry_after=7_200)
+    sleeps = Sleeps()
+    with pytest.raises(Exception) as failure:
+        pull(admin, smartlead, tmp_path, sleep=sleeps)
+    assert "7200 s" in str(_cause(failure.value, ApiError))
+    assert sleeps == []
+
+    with pytest.raises(Exception) as failure:
+        ingest_smartlead_api(
+            admin,
+            api_key=KEY,
+            base_url="http://127.0.0.1:9/api/v1",  # nothing listens there
+            pipelines_dir=tmp_path / "dlt",
+            sleep=Sleeps(),
+        )
+    message = str(_cause(failure.value, ApiError))
+    assert "cannot reach Smartlead" in message
+    assert KEY not in message and KEY not in repr(failure.value)
+
+
+def _first_page_always(answer):
+    def first_page(campaign_id: str, query: dict[str, str]) -> dict:
+        return answer(campaign_id, {**query, "offset": "0"})
+
+    return first_page
+
+
+def _pages_of(size: int, answer):
+    def short(campaign_id: str, query: dict[str, str]) -> dict:
+        page = answer(campaign_id, query)
+        page["data"] = page["data"][:size]
+        return page
+
+    return short

@@ -14,7 +14,7 @@ its own table ever runs with an administrator's rights):
    Apollo ids replaced by pseudonyms, history and organization rows deleted, the person's vendor
    events scrubbed (``ingestion.events.forget``), rejected payloads that name the person
    dropped in every dataset, and dlt's staging copies emptied;
-3. as the transformer: the person out of the pool at once, before the next build;
+3. as the transformer: the person out of the pool and the event marts at once, before the next build;
 4. files in dlt's working folder that still name the person are removed.
 
 The request is recorded only once every lock is held: a load either completed before it (and
@@ -57,6 +57,7 @@ from ingestion.apollo.suppression import (
 from ingestion.events.forget import scrub_events
 from ingestion.pipeline import dataset_lock_name, files_naming, finish_pending_runs, pipeline_lock
 
+EVENT_MART_SCHEMA = "engagement"
 # pool.dim_leads columns that hold personal data (nullable in its contract).
 PERSONAL_LEAD_COLUMNS = (
     "first_name",
@@ -222,6 +223,7 @@ def forget_person(
             )
         with _transaction(transformer) as cur:
             _anonymise_pool(cur, ids, lead_ids)
+            _scrub_event_marts(cur, identifiers.emails, lead_ids)
         removed = files_naming(folder, identifiers.needles(), identifiers.named_in)
         for path in removed:
             path.unlink()
@@ -372,6 +374,29 @@ def _delete_intermediate_rows(cur, ids: list[str], lead_ids: dict[str, str]) -> 
                 sql.SQL("delete from {} where apollo_person_id = any(%s)").format(relation),
                 (ids,),
             )
+
+
+# Event mart columns that can name the person (a subject or link personalised with her name).
+PERSONAL_EVENT_COLUMNS = ("lead_email", "vendor_lead_id", "subject", "clicked_url")
+
+
+def _scrub_event_marts(cur, emails: set[str], lead_ids: dict[str, str]) -> None:
+    """The person's rows of the event marts keep their keys, times and flags, not what names
+    her (the next build rebuilds them from the scrubbed raw events the same way)."""
+    for table, columns in _table_columns(cur, EVENT_MART_SCHEMA).items():
+        cleared = [c for c in PERSONAL_EVENT_COLUMNS if c in columns]
+        if not cleared or not {"lead_email", "lead_id"} <= columns:
+            continue
+        cur.execute(
+            sql.SQL(
+                "update {} set {} where lead_id = any(%s::uuid[]) "
+                "or lower(trim(lead_email)) = any(%s)"
+            ).format(
+                sql.Identifier(EVENT_MART_SCHEMA, table),
+                sql.SQL(", ").join(sql.SQL("{} = null").format(sql.Identifier(c)) for c in cleared),
+            ),
+            (list(lead_ids), sorted(emails)),
+        )
 
 
 def _anonymise_pool(cur, apollo_ids: set[str], lead_ids: dict[str, str]) -> None:

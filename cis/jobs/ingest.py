@@ -20,6 +20,7 @@ from ingestion.pipeline import run_source
 from ingestion.progress import (
     FileSlice,
     clear_unrecorded,
+    drop_reread_rows,
     read_progress,
     record_progress,
     unread_slices,
@@ -27,11 +28,12 @@ from ingestion.progress import (
 
 # Landing kinds with a loader today; later phases add theirs (DESIGN.md, "Landing format").
 LANDING_LOADERS = {LANDING_KIND: "apollo", **EVENT_LANDING_KINDS}
-RAW_TABLES = (
-    "people",
-    "organizations",
-    "employment_history",
-)  # what a line of apollo/people writes
+# What a line of apollo/people writes, and each table's row key.
+RAW_TABLES = {
+    "people": ("_record_id",),
+    "organizations": ("_record_id",),
+    "employment_history": ("_record_id", "entry_index"),
+}
 
 
 @dataclass
@@ -150,6 +152,9 @@ def load_apollo_landing(
     scrub = _suppression_pass(loader, counts)
 
     def after_load(load_ids: list[str]) -> None:
+        with cursor(loader) as cur:
+            for table, key in RAW_TABLES.items():
+                drop_reread_rows(cur, f"{DATASET}.{table}", key, slices, load_ids)
         scrub(load_ids)
         record(load_ids)
 

@@ -120,7 +120,7 @@ def _run(
     def after_load(load_ids: list[str]) -> None:
         """Under the lock: versions already stored go; deletion requests reach what is new."""
         with cursor(loader) as cur:
-            dropped.append(drop_known_versions(cur, dataset, tables, load_ids))
+            dropped.append(drop_known_versions(cur, dataset, tables))
             counts.suppressed += suppress_loaded(cur, dataset, tables, load_ids).events
 
     info = run_source(

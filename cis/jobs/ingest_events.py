@@ -25,6 +25,7 @@ from ingestion.pipeline import run_source
 from ingestion.progress import (
     FileSlice,
     clear_unrecorded,
+    drop_reread_rows,
     ensure_table,
     read_progress,
     record_progress,
@@ -199,6 +200,10 @@ def _after_load(
         conn = connect(loader, autocommit=False)
         try:
             with conn, conn.cursor() as cur:
+                for kind in kinds:
+                    table = f"{dataset}.{kind.table}"
+                    pieces = slices[kind.landing_kind]
+                    drop_reread_rows(cur, table, ("delivery_id",), pieces, load_ids)
                 scrubbed = suppress_loaded(cur, dataset, {k.table for k in kinds}, load_ids)
                 record_progress(
                     cur, [piece.progress() for pieces in slices.values() for piece in pieces]

@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ingestion.apollo.records import parse_timestamp
+from ingestion.apollo.records import column_name, parse_timestamp
 
 ARROW_TYPES = {
     "text": pa.string(),
@@ -60,18 +60,21 @@ def arrow_table(rows: list[dict[str, Any]], spec: dict[str, dict]) -> tuple[pa.T
             value = row.get(name)
             if value is not None and not isinstance(value, datetime):
                 row[name] = parse_timestamp(value)
-    extra_names = sorted(extra)
+    # Each field under the column dlt gives it (records whose names would collide were refused
+    # by ``person_problems``), so the json hint names the column dlt creates.
+    columns = {name: column_name(name) for name in extra}
+    extra_names = sorted(set(columns.values()))
     for row in rows:
-        for name in extra_names:
-            value = row.get(name)
+        for name, column in columns.items():
+            value = row.pop(name, None) if column != name else row.get(name)
             if value is not None:
-                row[name] = json_text(value)
+                row[column] = json_text(value)
     fields = [pa.field(n, ARROW_TYPES[k]) for n, k in kinds.items()]
     fields += [pa.field(n, pa.string()) for n in extra_names]
     schema = pa.schema(fields)
     try:
         return pa.Table.from_pylist(rows, schema=schema), extra_names
-    except (pa.ArrowTypeError, pa.ArrowInvalid):
+    except (pa.ArrowTypeError, pa.ArrowInvalid, OverflowError):
         _coerce(rows, kinds)
         return pa.Table.from_pylist(rows, schema=schema), extra_names
 

@@ -54,7 +54,8 @@ class ChunkResult:
 def plan(piece: FileSlice, root: Path, record_kind: str) -> tuple[list[Chunk], Rejection | None]:
     """The chunks of a slice, or the file's rejection when it is not JSON Lines at all.
 
-    Sets the slice's ``end``, ``lines`` and head hash, as reading it would.
+    Sets the slice's ``end``, ``lines`` and hash, as reading it would. A last line without a
+    newline that does not parse is taken as still being written: it is left for the next run.
     """
     size = piece.path.stat().st_size
     if piece.start == 0 and (rejection := file_rejection(piece.path, root, record_kind)):
@@ -67,18 +68,28 @@ def plan(piece: FileSlice, root: Path, record_kind: str) -> tuple[list[Chunk], R
         position = piece.start
         while position < size:
             data = handle.read(min(CHUNK_BYTES, size - position))
+            if not data:  # the file shrank since it was measured
+                break
             cut = data.rfind(b"\n") + 1 if position + len(data) < size else len(data)
             if cut == 0:  # a single line longer than a chunk: take it whole
                 rest = handle.readline()
                 data, cut = data + rest, len(data) + len(rest)
             data = data[:cut]
+            if not data.endswith(b"\n"):
+                unfinished = data[data.rfind(b"\n") + 1 :]
+                if isinstance(parse_line_fast(unfinished, "", 0, record_kind), Rejection):
+                    data, cut = data[: len(data) - len(unfinished)], cut - len(unfinished)
             handle.seek(position + cut)
+            if not data:
+                break
             lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
             chunks.append(Chunk(piece.path, piece.relative, position, position + cut, line))
             position += cut
             line += lines
-    piece.end, piece.lines = size, line - 1
-    piece.head_sha256 = head_hash(piece.path, size)
+            if not data.endswith(b"\n"):
+                break
+    piece.end, piece.lines = position, line - 1
+    piece.head_sha256 = head_hash(piece.path, position)
     return chunks, None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -29,6 +30,8 @@ _PLAIN_EMAIL = re.compile(
 )
 _SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 _OUR_COLUMNS = frozenset({"person_id", "entry_index", "entry_key"})
+SPLIT_OUT = frozenset({"organization", "employment_history"})  # rows of their own tables
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ def person_problems(payload: dict) -> list[str]:
             f"unknown email_status {status!r} (known: {', '.join(sorted(EMAIL_STATUSES))})"
         )
     problems.extend(type_problems(payload, PERSON_COLUMNS, ""))
+    problems.extend(name_problems(payload, PERSON_COLUMNS, "", SPLIT_OUT))
     pulled_at = payload.get("pulled_at")
     if pulled_at is not None and parse_timestamp(pulled_at) is None:
         problems.append(f"pulled_at: expected an ISO 8601 time, got {pulled_at!r:.60}")
@@ -180,6 +184,7 @@ def person_problems(payload: dict) -> list[str]:
         problems.append("organization is not an object")
     elif organization:
         problems.extend(type_problems(organization, ORGANIZATION_COLUMNS, "organization."))
+        problems.extend(name_problems(organization, ORGANIZATION_COLUMNS, "organization."))
     history = payload.get("employment_history")
     if history is not None and not isinstance(history, list):
         problems.append("employment_history is not a list")
@@ -188,6 +193,7 @@ def person_problems(payload: dict) -> list[str]:
             if isinstance(entry, dict):
                 where = f"employment_history[{index}]."
                 problems.extend(type_problems(entry, EMPLOYMENT_COLUMNS, where))
+                problems.extend(name_problems(entry, EMPLOYMENT_COLUMNS, where))
     return problems
 
 
@@ -220,6 +226,40 @@ def type_problems(record: dict, spec: dict[str, dict], prefix: str) -> list[str]
     return problems
 
 
+def name_problems(
+    record: dict, spec: dict[str, dict], prefix: str, split_out: frozenset[str] = frozenset()
+) -> list[str]:
+    """Fields no typed column names whose column name (dlt's snake_case of the field) would be
+    another field's: ``firstName`` beside ``first_name``, ``ID`` beside ``id``. Stored, one would
+    overwrite the other; the record is refused with both names instead."""
+    problems = []
+    taken: dict[str, str] = {}
+    for name in record:
+        if name in spec or name in split_out:
+            continue
+        column = column_name(name)
+        other = column if column in spec or column in record else taken.get(column)
+        if other is not None and other != name:
+            problems.append(
+                f"{prefix}{name}: its column would be {column!r}, which {prefix}{other} uses"
+            )
+        taken.setdefault(column, name)
+    return problems
+
+
+@functools.lru_cache(maxsize=8192)
+def column_name(field: str) -> str:
+    """The column dlt gives a field (its snake_case naming convention)."""
+    return _naming().normalize_identifier(field)
+
+
+@functools.lru_cache(maxsize=1)
+def _naming():
+    from dlt.common.normalizers.naming.snake_case import NamingConvention
+
+    return NamingConvention()
+
+
 _KINDS: dict[int, dict[str, str]] = {}
 
 
@@ -245,7 +285,8 @@ def _fits(value: object, kind: str) -> bool:
     if isinstance(value, bool):
         return False
     if kind == "bigint":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        return whole and INT64_MIN <= value <= INT64_MAX
     if kind == "double":
         return isinstance(value, int | float)
     if kind == "timestamp":

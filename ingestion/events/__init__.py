@@ -183,9 +183,10 @@ def event_row(
     receipt = receipt if isinstance(receipt, dict) else {}
     facts = kind.describe(body, receipt)
     if facts.version_of is not None:
-        # A version is what the vendor said, wherever and whenever it was read: not the receipt.
-        said = stored_text if stored_text is not None else _dumps(body)
-        delivery = digest(kind.landing_kind, facts.version_of, _sha256(said))
+        # A version is what the vendor said, wherever, whenever and however it was written (a
+        # landing line, an API answer): its canonical JSON, without the receipt.
+        said = orjson.dumps(body, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+        delivery = digest(kind.landing_kind, facts.version_of, hashlib.sha256(said).hexdigest())
     else:
         delivery = digest(kind.landing_kind, line.source_file, line.source_line, _sha256(text))
     withheld = bool(suppressed) and not identity_hashes(

@@ -7,8 +7,7 @@ records store the same columns, quarantine the same way, and the same version of
 (a statistics row, a campaign, a sequence) has one ``delivery_id`` however it arrived.
 
 A pull returns every row again, changed or not: after the load, :func:`drop_known_versions`
-removes the rows of that load whose version was already stored, so each version of a record is
-kept once and a re-pull of unchanged rows adds nothing (``merge on stats_id``, with every
+removes every row whose version was already stored, so each version of a record is kept once and a re-pull of unchanged rows adds nothing (``merge on stats_id``, with every
 version kept: staging takes the newest).
 """
 
@@ -59,14 +58,14 @@ def api_lines(
         yield LandingLine({**record, RECEIPT_KEY: stamp}, source, number)
 
 
-def drop_known_versions(cur, dataset: str, tables: Sequence[str], load_ids: Sequence[str]) -> int:
-    """Delete the rows the given loads wrote whose ``delivery_id`` an earlier load already
-    stored (or that one load stored twice); the number of rows deleted.
+def drop_known_versions(cur, dataset: str, tables: Sequence[str]) -> int:
+    """Delete every row of ``tables`` whose ``delivery_id`` an earlier row already has (the
+    earliest load's copy stays); the number of rows deleted.
 
-    Set-based, on an index of ``delivery_id`` created here when missing.
+    Table-wide rather than per load: a run that died between its load and this step leaves
+    copies that the next run removes. Set-based, on an index of ``delivery_id`` (created here
+    when missing): the group-by reads the index, not the rows.
     """
-    if not load_ids:
-        return 0
     removed = 0
     for table in tables:
         cur.execute("select to_regclass(%s)", (f"{dataset}.{table}",))
@@ -81,20 +80,19 @@ def drop_known_versions(cur, dataset: str, tables: Sequence[str], load_ids: Sequ
         cur.execute(
             sql.SQL(
                 """
-                delete from {t} as fresh
+                delete from {t} as later
                 using (
                     select ctid, row_number() over (
                         partition by delivery_id order by _dlt_load_id, ctid
                     ) as copy
                     from {t}
-                    where delivery_id in (select delivery_id from {t} where _dlt_load_id = any(%s))
+                    where delivery_id in (
+                        select delivery_id from {t} group by delivery_id having count(*) > 1
+                    )
                 ) as versions
-                where fresh.ctid = versions.ctid
-                  and versions.copy > 1
-                  and fresh._dlt_load_id = any(%s)
+                where later.ctid = versions.ctid and versions.copy > 1
                 """
-            ).format(t=name),
-            (list(load_ids), list(load_ids)),
+            ).format(t=name)
         )
         removed += cur.rowcount
     return removed

@@ -66,15 +66,25 @@ class SalesforgeClient(ApiClient):
 
 
 def listed(client: SalesforgeClient, path: str) -> Iterator[dict[str, Any]]:
-    """Every item of a paged list endpoint, page by page until ``total`` or a short page."""
-    offset = 0
+    """Every item of a paged list endpoint: until an empty page, or a short one once ``total``
+    (a hint) is reached; a page answered again whatever the offset stops with an error."""
+    offset, previous = 0, None
     while True:
         page = client.get(path, {"limit": PAGE, "offset": offset})
         items = expect_list(client, page, path, "data" if isinstance(page, dict) else None)
+        if not items:
+            return
+        first = items[0].get("id") if isinstance(items[0], dict) else None
+        if first is not None and first == previous:
+            raise client.response_error(
+                f"{path}: Salesforge answered offset {offset} with the page it gave before "
+                "(it ignores offset): stopped rather than read the same items again."
+            )
+        previous = first
         yield from (item for item in items if isinstance(item, dict))
         offset += len(items)
         total = page.get("total") if isinstance(page, dict) else None
-        if not items or (offset >= int(total) if isinstance(total, int) else len(items) < PAGE):
+        if len(items) < PAGE and (not isinstance(total, int) or offset >= total):
             return
 
 

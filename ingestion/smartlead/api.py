@@ -78,24 +78,33 @@ def campaign_snapshot(client: SmartleadClient, campaign_id: str) -> dict[str, An
 def statistics_pages(
     client: SmartleadClient, campaign_id: str, sent_since: str | None = None
 ) -> Iterator[tuple[int, list[Any]]]:
-    """``(offset, rows)`` of each statistics page until the last one.
+    """``(offset, rows)`` of each statistics page until an empty page, or a short one once
+    ``total_stats`` (a string, a hint only) is reached.
 
-    The end is ``total_stats`` (a string) when the page says it, else the first short page.
+    A server that pages shorter than asked is followed to ``total_stats``; a server that
+    answers the same page again whatever the offset stops the pull with an error.
     """
     path = f"/campaigns/{campaign_id}/statistics"
-    offset = 0
+    offset, previous = 0, None
     while True:
         params: dict[str, Any] = {"offset": offset, "limit": STATISTICS_PAGE}
         if sent_since is not None:
             params["sent_time_start_date"] = sent_since
         page = expect_object(client, client.get(path, params), path)
         rows = expect_list(client, page, path, "data")
-        if rows:
-            yield offset, rows
+        if not rows:
+            return
+        first = rows[0].get("stats_id") if isinstance(rows[0], dict) else None
+        if first is not None and first == previous:
+            raise client.response_error(
+                f"{path}: Smartlead answered offset {offset} with the page it gave before "
+                "(it ignores offset): stopped rather than store the same rows again."
+            )
+        previous = first
+        yield offset, rows
         offset += len(rows)
         total = _total(page.get("total_stats"))
-        # A server that pages shorter than asked is followed to ``total_stats`` when it says it.
-        if not rows or (offset >= total if total is not None else len(rows) < STATISTICS_PAGE):
+        if len(rows) < STATISTICS_PAGE and (total is None or offset >= total):
             return
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dlt
@@ -112,10 +112,12 @@ class _Newest:
         self._at: datetime | None = parse_timestamp(start) if start else None
 
     def watch(self, lines: Iterable[LandingLine | Rejection]) -> Iterator[LandingLine | Rejection]:
+        now = datetime.now(tz=UTC)
         for line in lines:
             if isinstance(line, LandingLine):
                 text = line.payload.get("sent_time")
                 at = parse_timestamp(text) if isinstance(text, str) else None
-                if at is not None and (self._at is None or at > self._at):
+                # A send stamped in the future would make later pulls ask for nothing.
+                if at is not None and at <= now and (self._at is None or at > self._at):
                     self._at, self.value = at, text
             yield line

@@ -1,0 +1,18 @@
+{#-
+    A vendor's time text as timestamptz, or null when it is not an ISO-8601 time PostgreSQL can
+    read (a hostile or new format must not fail the build; the raw text stays in the payload).
+    PostgreSQL's own input check (pg_input_is_valid, PostgreSQL 16 and later) decides, after a
+    shape check that keeps words such as 'now' or 'epoch' out.
+-#}
+{% macro event_time(text) -%}
+    case
+        when {{ text }} ~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}'
+            and pg_input_is_valid({{ text }}, 'timestamptz')
+            then ({{ text }})::timestamptz
+    end
+{%- endmacro %}
+
+{#- A whole number sent as a JSON number or a string, as integer; else null. -#}
+{% macro event_int(text) -%}
+    case when {{ text }} ~ '^\s*-?\d{1,9}\s*$' then trim({{ text }})::integer end
+{%- endmacro %}

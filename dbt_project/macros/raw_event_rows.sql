@@ -1,0 +1,50 @@
+{#-
+    The rows of one raw vendor event table (ingestion/events: every vendor's tables share these
+    columns), or no rows with the same columns when the table does not exist yet: a project that
+    has loaded no Salesforge (or no Twilio ...) data still builds. The source is always named, so
+    dbt's lineage and docs show it; whether it exists is read when the model compiles (every
+    `dbt build` recompiles the staging views, so a table loaded since is read).
+-#}
+{% macro raw_event_rows(source_name, table_name) -%}
+    {%- set src = source(source_name, table_name) -%}
+    {%- set relation = adapter.get_relation(src.database, src.schema, src.identifier) if execute else none -%}
+    {%- if relation is not none -%}
+        select
+            delivery_id::text as delivery_id,
+            event_key::text as event_key,
+            event_name::text as event_name,
+            campaign_id::text as campaign_id,
+            lead_email::text as lead_email,
+            lead_linkedin_url::text as lead_linkedin_url,
+            lead_phone::text as lead_phone,
+            occurred_at::timestamptz as occurred_at,
+            occurred_at_text::text as occurred_at_text,
+            received_at::timestamptz as received_at,
+            request_id::text as request_id,
+            payload::jsonb as payload,
+            _source_file::text as source_file,
+            _source_line::bigint as source_line,
+            _loaded_at::timestamptz as loaded_at,
+            _dlt_load_id::text as load_id
+        from {{ src }}
+    {%- else -%}
+        select
+            null::text as delivery_id,
+            null::text as event_key,
+            null::text as event_name,
+            null::text as campaign_id,
+            null::text as lead_email,
+            null::text as lead_linkedin_url,
+            null::text as lead_phone,
+            null::timestamptz as occurred_at,
+            null::text as occurred_at_text,
+            null::timestamptz as received_at,
+            null::text as request_id,
+            null::jsonb as payload,
+            null::text as source_file,
+            null::bigint as source_line,
+            null::timestamptz as loaded_at,
+            null::text as load_id
+        where false
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,220 @@
+{{
+  config(
+    materialized='table',
+    indexes=[
+      {'columns': ['email_event_id'], 'unique': True},
+      {'columns': ['provider', 'message_key']},
+      {'columns': ['client_id']},
+      {'columns': ['lead_id']},
+      {'columns': ['occurred_at']},
+    ],
+    post_hook=["{{ client_row_security('client_id') }}"]
+  )
+}}
+{#-
+    Every email event of both vendors (and both Smartlead dialects) in one schema, one row per
+    event key (a duplicate delivery is counted in `deliveries`, not repeated), with machine
+    activity flagged, never dropped (docs/engagement.md, "Machine opens and bot clicks"):
+
+    - an open within 60 seconds of the email's delivery (Apple Mail Privacy Protection and
+      similar prefetching fetch the pixel as the message arrives), or from Apple's 17.0.0.0/8
+      network when the vendor sends an address;
+    - a click within 30 seconds of delivery (link scanners follow links on arrival), a click
+      before any open of that email in a campaign that tracks opens, or two or more clicks on one
+      email within 5 seconds of each other (a scanner clicks every link at once).
+-#}
+with
+
+smartlead as (
+    select * from {{ ref('stg_smartlead__email_events') }}
+),
+
+salesforge as (
+    select * from {{ ref('stg_salesforge__email_events') }}
+),
+
+client_campaigns as (
+    select * from {{ ref('stg_cis__client_campaigns') }}
+),
+
+leads_by_email as (
+    select * from {{ ref('int_leads_by_email') }}
+),
+
+unioned as (
+    select
+        'smartlead' as provider,
+        delivery_id,
+        event_key,
+        vendor_event_name,
+        dialect,
+        event_type,
+        campaign_id,
+        lead_email,
+        vendor_lead_id,
+        stats_id as message_key,
+        sequence_number,
+        subject,
+        clicked_url,
+        bounce_text,
+        message_sent_at,
+        user_agent,
+        ip_address,
+        occurred_at,
+        received_at,
+        loaded_at
+    from smartlead
+    where event_type in ('sent', 'open', 'click', 'reply', 'bounce', 'unsubscribe')
+    union all
+    select
+        'salesforge' as provider,
+        delivery_id,
+        event_key,
+        vendor_event_name,
+        null as dialect,
+        event_type,
+        campaign_id,
+        lead_email,
+        vendor_lead_id,
+        email_id as message_key,
+        sequence_number,
+        subject,
+        clicked_url,
+        case when event_type = 'bounce' then content_text end as bounce_text,
+        null::timestamptz as message_sent_at,
+        user_agent,
+        ip_address,
+        occurred_at,
+        received_at,
+        loaded_at
+    from salesforge
+    where event_type in ('sent', 'open', 'click', 'reply', 'bounce', 'unsubscribe')
+),
+
+deliveries as (
+    select
+        *,
+        count(*) over (partition by provider, event_key) as delivery_count,
+        row_number() over (
+            partition by provider, event_key
+            order by received_at nulls last, loaded_at, delivery_id
+        ) as delivery_rank
+    from unioned
+),
+
+first_deliveries as (
+    select * from deliveries
+    where delivery_rank = 1
+),
+
+sends as (
+    select
+        provider,
+        message_key,
+        min(occurred_at) as sent_at
+    from first_deliveries
+    where event_type = 'sent' and message_key is not null
+    group by provider, message_key
+),
+
+timed as (
+    select
+        events.*,
+        coalesce(sends.sent_at, events.message_sent_at) as delivered_at,
+        min(events.occurred_at) filter (where events.event_type = 'open') over (
+            partition by events.provider, events.message_key
+        ) as first_open_at,
+        bool_or(events.event_type = 'open') over (
+            partition by events.provider, events.campaign_id
+        ) as campaign_tracks_opens
+    from first_deliveries as events
+    left join sends
+        on events.provider = sends.provider and events.message_key = sends.message_key
+),
+
+clicks_together as (
+    select
+        provider,
+        event_key,
+        count(*) over (
+            partition by provider, message_key
+            order by occurred_at
+            range between interval '5 seconds' preceding and interval '5 seconds' following
+        ) as clicks_within_5s
+    from timed
+    where event_type = 'click' and message_key is not null and occurred_at is not null
+),
+
+flagged as (
+    select
+        timed.*,
+        extract(epoch from timed.occurred_at - timed.delivered_at) as seconds_after_delivery,
+        case
+            when
+                timed.event_type = 'open'
+                and timed.occurred_at - timed.delivered_at between interval '0' and interval '60 seconds'
+                then 'open_within_60s_of_delivery'
+            when
+                timed.event_type = 'open'
+                and timed.ip_address ~ '^17\.\d{1,3}\.\d{1,3}\.\d{1,3}$'
+                then 'apple_proxy_address'
+            when
+                timed.event_type = 'click'
+                and timed.occurred_at - timed.delivered_at between interval '0' and interval '30 seconds'
+                then 'click_within_30s_of_delivery'
+            when timed.event_type = 'click' and clicks_together.clicks_within_5s >= 2
+                then 'links_clicked_at_once'
+            when
+                timed.event_type = 'click'
+                and timed.campaign_tracks_opens
+                and (timed.first_open_at is null or timed.first_open_at > timed.occurred_at)
+                then 'click_before_any_open'
+        end as machine_reason
+    from timed
+    left join clicks_together
+        on timed.provider = clicks_together.provider and timed.event_key = clicks_together.event_key
+),
+
+final as (
+    select
+        {{ cis_uuid(["'email_event'", 'flagged.provider', 'flagged.event_key']) }} as email_event_id,
+        flagged.provider,
+        flagged.event_key,
+        flagged.event_type,
+        flagged.vendor_event_name,
+        flagged.dialect,
+        client_campaigns.client_id,
+        flagged.campaign_id,
+        leads_by_email.lead_id,
+        flagged.lead_email,
+        flagged.vendor_lead_id,
+        flagged.message_key,
+        flagged.sequence_number,
+        flagged.subject,
+        flagged.clicked_url,
+        case
+            when flagged.event_type <> 'bounce' then null
+            when flagged.bounce_text ~ '(^|[^0-9.])5\.[0-9]{1,3}\.[0-9]{1,3}' then 'hard'
+            when flagged.bounce_text ~ '(^|[^0-9.])4\.[0-9]{1,3}\.[0-9]{1,3}' then 'soft'
+            else 'unknown'
+        end as bounce_type,
+        flagged.delivered_at,
+        flagged.occurred_at,
+        flagged.received_at,
+        round(flagged.seconds_after_delivery::numeric, 3) as seconds_after_delivery,
+        flagged.event_type = 'open' and flagged.machine_reason is not null as is_machine_open,
+        flagged.event_type = 'click' and flagged.machine_reason is not null as is_bot_click,
+        flagged.machine_reason,
+        flagged.delivery_count::integer as deliveries,
+        row_number() over (
+            partition by flagged.provider, flagged.message_key
+            order by flagged.occurred_at, flagged.event_key
+        )::integer as event_order
+    from flagged
+    left join client_campaigns
+        on flagged.provider = client_campaigns.vendor and flagged.campaign_id = client_campaigns.campaign_id
+    left join leads_by_email
+        on lower(trim(flagged.lead_email)) = leads_by_email.email
+)
+
+select * from final
