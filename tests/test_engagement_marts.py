@@ -3,6 +3,9 @@ Salesforge, loaded through `ingest landing` and built with dbt on a real Postgre
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -49,7 +52,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     bootstrap(target)
     sync_clients(target, load_clients(DEFAULT_CLIENTS))
     landing = work / "landing"
-    generate_landing(landing, 400, seed=11, events=True)
+    generate_landing(landing, 400, seed=11, events=True, truth=work / "truth.jsonl")
     ingest_landing(target, landing, pipelines_dir=work / "dlt")
     run_dbt(
         ["build", "--quiet"],
@@ -130,6 +133,48 @@ def test_machine_opens_and_bot_clicks_are_flagged_beside_human_ones(built: dict)
         "(is_machine_open or is_bot_click) <> (machine_reason is not null) "
         "or (is_machine_open and event_type <> 'open') or (is_bot_click and event_type <> 'click')",
     ) == [(0,)]
+
+
+def machine_flag_scores(target: Target, truth: Path) -> dict[str, tuple[float, float, int]]:
+    """Precision, recall and planted count of the machine flags, per event (open, click),
+    against what the generator planted (matched on provider, email and second)."""
+    flagged: Counter = Counter()
+    for provider, key, event, at, machine in query(
+        target,
+        "select provider, message_key, event_type, date_trunc('second', occurred_at), "
+        "is_machine_open or is_bot_click from engagement.fct_email_events "
+        "where event_type in ('open', 'click')",
+    ):
+        flagged[(provider, key, event, at, machine)] += 1
+    found = Counter(
+        event for (_p, _k, event, _a, machine), n in flagged.items() if machine for _ in range(n)
+    )
+    planted: Counter = Counter()
+    caught: Counter = Counter()
+    for line in truth.read_text().splitlines():
+        mark = json.loads(line)
+        if not mark["machine"]:
+            continue
+        at = datetime.fromisoformat(mark["at"]).replace(microsecond=0)
+        planted[mark["event"]] += 1
+        for key in mark["message_keys"]:  # the email by each name the marts may give it
+            name = (mark["provider"], key, mark["event"], at, True)
+            if flagged[name] > 0:
+                flagged[name] -= 1
+                caught[mark["event"]] += 1
+                break
+    return {
+        event: (caught[event] / found[event], caught[event] / planted[event], planted[event])
+        for event in ("open", "click")
+    }
+
+
+def test_machine_flags_match_what_the_generator_planted(built: dict) -> None:
+    scores = machine_flag_scores(built["target"], built["work"] / "truth.jsonl")
+    print(f"machine flags against the planted truth: {scores}")
+    for event, (precision, recall, planted) in scores.items():
+        assert planted >= 10, event  # enough planted machine activity to measure
+        assert precision >= 0.98 and recall >= 0.98, (event, precision, recall)
 
 
 def test_events_reach_their_client_and_their_lead(built: dict) -> None:

@@ -359,6 +359,7 @@ def generate_landing(
     events: bool = False,
     clients: list[Client] | None = None,
     event_count: int | None = None,
+    truth: Path | None = None,
 ) -> GenerateSummary:
     """Write a landing folder of Apollo person pulls for ``leads`` people.
 
@@ -392,6 +393,9 @@ def generate_landing(
         Clients whose campaigns the events use (default: ``config/clients.yml``).
     event_count : int, optional
         Stop the events once at least this many lines are written (default: everyone once).
+    truth : Path, optional
+        Write the planted opens and clicks, machine or human, to this file (outside the landing
+        folder): the truth the machine-activity flags are measured against.
 
     Returns
     -------
@@ -501,6 +505,7 @@ def generate_landing(
             no_email=(no_email_low, no_email_low + shares.missing_email),
             events=event_count,
             malformed=bad_records,
+            truth=truth,
         )
     return GenerateSummary(
         people_lines=counts.people_lines,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from cis.clients import Client, load_clients
 from cis.generate import salesforge_events, smartlead_events
@@ -147,6 +147,29 @@ class _Out:
         self.late = {k: EventWriter(root, k, "late", per_file, LATE_LAG) for k in DELIVERY_KINDS}
         self.samples: dict[str, dict] = {}
         self.rng = rng_for(seed, "mess")
+        self.truth: TextIO | None = None
+
+    def record_truth(self, lead: Lead, c: Campaign, sends: list[Send]) -> None:
+        """Every open and click of the sends, and whether a machine made it (when asked).
+
+        An email is named as the marts name it: Smartlead's ``stats_id`` (dialect A) or its
+        campaign, lead id and step (dialect B, which carries no ``stats_id``); Salesforge's
+        ``emailId``.
+        """
+        if self.truth is None:
+            return
+        sl_lead = smartlead_events.smartlead_lead_id(self.seed, lead, c)
+        for x in sends:
+            if c.vendor == "smartlead":
+                keys = [x.stats_id, f"lead:{c.id}:{sl_lead}:{x.step.number}"]
+            else:
+                keys = [x.message_id.strip("<>")]
+            marks = [("open", at, machine) for at, machine in x.opens]
+            marks += [("click", at, bot) for at, bot, _url in x.clicks]
+            for event, at, machine in marks:
+                line = {"provider": c.vendor, "message_keys": keys, "event": event}
+                line.update(at=at.isoformat(), machine=machine)
+                self.truth.write(dumps(line) + "\n")
 
     def emit(self, kind: str, at: datetime, name: str, body: dict, receipt: bool = False) -> None:
         s = self.summary
@@ -197,6 +220,8 @@ class _Out:
         for writer in (*self.normal.values(), *self.late.values()):
             writer.close()
             self.summary.files.extend(writer.written)
+        if self.truth is not None:
+            self.truth.close()
 
 
 def generate_events(
@@ -212,6 +237,7 @@ def generate_events(
     duplicate_share: float = 0.03,
     late_share: float = 0.01,
     malformed: bool = True,
+    truth: Path | None = None,
 ) -> EventsSummary:
     """Write the vendor events of a demo whose Apollo people are ``Universe(seed, leads, start)``.
 
@@ -235,12 +261,18 @@ def generate_events(
         Shares of deliveries written twice, and written late.
     malformed : bool
         Also write the malformed lines (a separate file per kind).
+    truth : Path, optional
+        Also write, to this JSON Lines file (outside the landing folder), every email open and
+        click the generator planted with whether a machine made it: what the machine-activity
+        flags of the engagement marts are measured against (docs/engagement.md).
     """
     start = start.astimezone(UTC)
     clients = clients if clients is not None else load_clients(DEFAULT_CLIENTS)
     campaigns = build_campaigns(clients, seed, start)
     plans = _plans(clients, campaigns)
     out = _Out(Path(out_dir), seed, lines_per_file, duplicate_share, late_share)
+    if truth is not None:
+        out.truth = Path(truth).open("w", encoding="utf-8")  # noqa: SIM115 (out.close() closes it)
     s = out.summary
     _write_campaigns(Path(out_dir), seed, campaigns, s)
     if not plans:
@@ -307,6 +339,7 @@ def _enroll(out: _Out, seed: int, lead: Lead, plan: _Plan, day) -> None:
     if lead.email and plan.email:
         c = plan.email[int(rng.random() * len(plan.email))]
         sends = email_timeline(seed, lead, c, day)
+        out.record_truth(lead, c, sends)
         if c.vendor == "smartlead":
             dialect_b = rng.random() < 0.25
             for at, body in smartlead_events.webhooks(seed, lead, c, sends, dialect_b):

@@ -140,12 +140,17 @@ def _row(
     }
 
 
+def smartlead_lead_id(seed: int, lead: Lead, c: Campaign) -> int:
+    """Smartlead's id of the lead in the campaign (``sl_email_lead_id``, dialect B's ``lead_id``)."""
+    return num_id(seed, 2_200_000_000, 90_000_000, "sl-lead", lead.k, c.id)
+
+
 class _Ctx:
     def __init__(self, seed: int, lead: Lead, c: Campaign) -> None:
         self.seed = seed
         self.lead = lead
         self.c = c
-        self.lead_id = num_id(seed, 2_200_000_000, 90_000_000, "sl-lead", lead.k, c.id)
+        self.lead_id = smartlead_lead_id(seed, lead, c)
         self.map_id = num_id(seed, 1_900_000_000, 90_000_000, "sl-map", lead.k, c.id)
         self.client_id = smartlead_client_id(c.client.slug, seed)
         self.app_url = (

@@ -52,7 +52,10 @@ unioned as (
         campaign_id,
         lead_email,
         vendor_lead_id,
-        stats_id as message_key,
+        -- Dialect B carries no stats_id: its email is the campaign's lead at that step.
+        coalesce(
+            stats_id, 'lead:' || campaign_id || ':' || vendor_lead_id || ':' || sequence_number
+        ) as message_key,
         sequence_number,
         subject,
         clicked_url,
