@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,192 @@ def test_the_marts_build_before_any_vendor_data_arrives(tmp_path: Path) -> None:
         work_dir=tmp_path / "dbt",
     )
     assert query(target, "select count(*) from engagement.fct_email_events") == [(0,)]
+
+
+def test_templates_carry_every_variant_of_every_campaign(built: dict) -> None:
+    target = built["target"]
+    per_provider = dict(
+        query(target, "select provider, count(*) from content.dim_templates group by provider")
+    )
+    assert per_provider.get("smartlead", 0) > 0 and per_provider.get("salesforge", 0) > 0
+    # Smartlead: the templates are exactly the variants (or variant-less steps) of the latest
+    # snapshot of each campaign.
+    expected = query(
+        target,
+        """
+        with latest as (
+            select distinct on (campaign_id) campaign_id, payload
+            from raw_smartlead.campaigns
+            order by campaign_id, occurred_at desc nulls last, _loaded_at desc, delivery_id desc
+        )
+        select count(*) from latest,
+            jsonb_array_elements(payload -> 'sequences') as s (step)
+            left join lateral jsonb_array_elements(
+                coalesce(nullif(step -> 'sequence_variants', 'null'), '[]')
+            ) as v (variant) on true
+        """,
+    )[0][0]
+    assert per_provider["smartlead"] == expected
+    ab_steps = query(
+        target,
+        "select count(*) from (select step_id from content.dim_templates where variant_id is not "
+        "null group by provider, campaign_id, step_id having count(*) > 1) as s",
+    )[0][0]
+    assert ab_steps > 0  # the generator puts A/B tests on some steps
+    assert query(target, "select count(*) from content.dim_templates where client_id is null") == [
+        (0,)
+    ]
+
+
+def test_each_statistics_row_is_its_most_informed_version(built: dict) -> None:
+    target = built["target"]
+    rows, distinct, versioned = query(
+        target,
+        "select count(*), count(distinct stats_id), count(*) filter (where versions > 1) "
+        "from staging.stg_smartlead__statistics",
+    )[0]
+    assert rows == distinct > 0
+    assert versioned > 0  # the generator writes earlier versions of rows that changed
+    # The chosen version never knows less than another version of the same row.
+    assert query(
+        target,
+        """
+        select count(*) from staging.stg_smartlead__statistics as chosen
+        join raw_smartlead.statistics as raw on raw.payload ->> 'stats_id' = chosen.stats_id
+        where coalesce((raw.payload ->> 'open_count')::int, 0) > coalesce(chosen.open_count, 0)
+           or (raw.payload ->> 'reply_time' is not null and chosen.reply_at is null)
+        """,
+    ) == [(0,)]
+
+
+# ---- activities and the engagement on each --------------------------------------------------
+
+TOUCHES = ("email", "sms", "connection_request", "message", "inmail")
+
+
+def test_every_outbound_action_is_one_activity(built: dict) -> None:
+    target = built["target"]
+    expected = {
+        "smartlead": "select count(distinct payload ->> 'stats_id') from raw_smartlead.statistics",
+        "salesforge": "select count(distinct payload #>> '{sequenceEmail,emailId}') "
+        "from raw_salesforge.webhook_events where event_name = 'email_sent'",
+        "heyreach": "select count(distinct event_key) from raw_heyreach.webhook_events where "
+        "event_name in ('viewed_profile', 'liked_post', 'follow_sent', "
+        "'connection_request_sent', 'message_sent', 'inmail_sent')",
+        "twilio": "select count(distinct payload ->> 'MessageSid') from raw_twilio.webhook_events "
+        "where payload ? 'MessageStatus'",
+    }
+    per_provider = dict(
+        query(target, "select provider, count(*) from engagement.fct_activities group by 1")
+    )
+    for provider, sql in expected.items():
+        assert per_provider.get(provider, 0) == query(target, sql)[0][0] > 0, provider
+    channels = dict(
+        query(target, "select channel, count(*) from engagement.fct_activities group by 1")
+    )
+    assert set(channels) == {"email", "linkedin", "sms"}
+
+
+def test_touches_are_numbered_per_lead_and_client_across_channels(built: dict) -> None:
+    rows = query(
+        built["target"],
+        "select client_id, recipient_ref, sent_at, provider, activity_key, channel, touch_number, "
+        "days_since_last_touch from engagement.fct_activities where is_touch",
+    )
+    by_person: dict[tuple, list[tuple]] = {}
+    for client, ref, at, provider, key, channel, number, days in rows:
+        by_person.setdefault((client, ref), []).append((at, provider, key, channel, number, days))
+    multichannel = 0
+    for touches in by_person.values():
+        touches.sort()
+        assert [t[4] for t in touches] == list(range(1, len(touches) + 1))
+        assert touches[0][5] is None
+        for before, after in pairwise(touches):
+            gap = (after[0] - before[0]).total_seconds() / 86400
+            assert abs(float(after[5]) - gap) <= 0.005
+        multichannel += len({t[3] for t in touches}) > 1
+    assert multichannel > 0  # people touched on two channels are numbered across both
+    assert query(
+        built["target"],
+        "select count(*) from engagement.fct_activities where not is_touch and "
+        f"(touch_number is not null or activity_type in {TOUCHES})",
+    ) == [(0,)]
+
+
+def test_smartlead_variants_come_from_the_statistics_rows(built: dict) -> None:
+    # The variant label each send's statistics row names, read straight from the raw snapshots.
+    mismatched, with_variant = query(
+        built["target"],
+        """
+        with labels as (
+            select distinct v.variant ->> 'id' as variant_id, v.variant ->> 'variant_label' as label
+            from raw_smartlead.campaigns,
+                jsonb_array_elements(payload -> 'sequences') as s (step),
+                jsonb_array_elements(coalesce(nullif(s.step -> 'sequence_variants', 'null'), '[]'))
+                    as v (variant)
+        ),
+        sends as (
+            select distinct payload ->> 'stats_id' as stats_id, payload ->> 'seq_variant_id' as variant_id
+            from raw_smartlead.statistics
+        )
+        select
+            count(*) filter (where a.ab_variant is distinct from labels.label),
+            count(*) filter (where labels.label is not null)
+        from engagement.fct_activities as a
+        join sends on sends.stats_id = a.activity_key
+        left join labels on labels.variant_id = sends.variant_id
+        where a.provider = 'smartlead'
+        """,
+    )[0]
+    assert mismatched == 0 and with_variant > 0
+
+
+def test_replies_belong_to_the_email_they_answered(built: dict) -> None:
+    planted: dict[str, set[frozenset]] = {"smartlead": set(), "salesforge": set()}
+    for line in (built["work"] / "truth.jsonl").read_text().splitlines():
+        mark = json.loads(line)
+        if mark["event"] == "reply":
+            planted[mark["provider"]].add(frozenset(mark["message_keys"]))
+    replied = query(
+        built["target"],
+        "select a.provider, a.activity_key from engagement.fct_activity_engagement e "
+        "join engagement.fct_activities a using (activity_id) where e.replied and a.channel = 'email'",
+    )
+    for provider, keys in planted.items():
+        found = {key for p, key in replied if p == provider}
+        assert keys, provider
+        # Each planted reply's email (by any name the marts may give it) is marked, and no other.
+        assert all(names & found for names in keys), provider
+        assert len(found) == len(keys), provider
+
+
+def test_people_the_pool_does_not_know_are_kept_and_flagged(built: dict) -> None:
+    target = built["target"]
+    unknown, flagged = query(
+        target,
+        """
+        select
+            count(*) filter (where a.contact_value not in (
+                select regexp_replace(phone, '[^0-9]', '', 'g') from pool.dim_leads
+                where phone is not null
+            )),
+            count(*) filter (where a.is_unknown_lead)
+        from engagement.fct_activities as a where a.provider = 'twilio'
+        """,
+    )[0]
+    assert unknown > 0 and flagged == unknown
+
+
+def test_local_send_time_is_the_leads_clock(built: dict) -> None:
+    from zoneinfo import ZoneInfo
+
+    rows = query(
+        built["target"],
+        "select sent_at, lead_time_zone, local_sent_at, local_day_of_week from "
+        "engagement.fct_activities where lead_time_zone is not null",
+    )
+    assert rows
+    for sent_at, zone, local, day in rows:
+        expected = sent_at.astimezone(ZoneInfo(zone))
+        assert local == expected.replace(tzinfo=None)
+        assert day == expected.strftime("%A")

@@ -394,8 +394,9 @@ def generate_landing(
     event_count : int, optional
         Stop the events once at least this many lines are written (default: everyone once).
     truth : Path, optional
-        Write the planted opens and clicks, machine or human, to this file (outside the landing
-        folder): the truth the machine-activity flags are measured against.
+        Write the planted opens, clicks (machine or human) and replies to this file (outside
+        the landing folder): the truth the machine flags and reply attribution are measured
+        against.
 
     Returns
     -------

@@ -150,7 +150,7 @@ class _Out:
         self.truth: TextIO | None = None
 
     def record_truth(self, lead: Lead, c: Campaign, sends: list[Send]) -> None:
-        """Every open and click of the sends, and whether a machine made it (when asked).
+        """Every open, click and reply of the sends, and whether a machine made it (when asked).
 
         An email is named as the marts name it: Smartlead's ``stats_id`` (dialect A) or its
         campaign, lead id and step (dialect B, which carries no ``stats_id``); Salesforge's
@@ -166,6 +166,8 @@ class _Out:
                 keys = [x.message_id.strip("<>")]
             marks = [("open", at, machine) for at, machine in x.opens]
             marks += [("click", at, bot) for at, bot, _url in x.clicks]
+            if x.reply is not None and x.reply_at is not None:
+                marks.append(("reply", x.reply_at, False))
             for event, at, machine in marks:
                 line = {"provider": c.vendor, "message_keys": keys, "event": event}
                 line.update(at=at.isoformat(), machine=machine)
@@ -346,13 +348,17 @@ def _enroll(out: _Out, seed: int, lead: Lead, plan: _Plan, day) -> None:
                 out.emit(SL_WEBHOOKS, at, body.get("event_type") or body["event"], body)
             outcome = _outcome(sends)
             versions = rng_for(seed, "stats-versions", lead.k)
+            # A statistics row has no campaign of its own: the pull that fetched it records
+            # which campaign it asked for, as the API source does (docs/events.md).
+            pulled = {"_cis_receipt": {"source": "api", "campaign_id": str(c.id)}}
             for x in sends:
                 earlier = smartlead_events.statistics_versions(versions, lead, c, x, outcome)
+                earlier = [{**version, **pulled} for version in earlier]
                 out.emit_versions(SL_STATS, x.sent_at, "statistics_row", earlier)
                 row = smartlead_events.statistics_row(
                     lead, c, x, outcome.category, outcome.unsubscribed
                 )
-                out.emit(SL_STATS, x.sent_at, "statistics_row", row)
+                out.emit(SL_STATS, x.sent_at, "statistics_row", {**row, **pulled})
         else:
             for at, body in salesforge_events.webhooks(seed, lead, c, sends):
                 out.emit(SF_WEBHOOKS, at, body["webhookInfo"]["type"], body)

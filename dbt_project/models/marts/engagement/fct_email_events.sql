@@ -25,12 +25,8 @@
 -#}
 with
 
-smartlead as (
-    select * from {{ ref('stg_smartlead__email_events') }}
-),
-
-salesforge as (
-    select * from {{ ref('stg_salesforge__email_events') }}
+deliveries_raw as (
+    select * from {{ ref('int_email_deliveries') }}
 ),
 
 client_campaigns as (
@@ -41,59 +37,6 @@ leads_by_email as (
     select * from {{ ref('int_leads_by_email') }}
 ),
 
-unioned as (
-    select
-        'smartlead' as provider,
-        delivery_id,
-        event_key,
-        vendor_event_name,
-        dialect,
-        event_type,
-        campaign_id,
-        lead_email,
-        vendor_lead_id,
-        -- Dialect B carries no stats_id: its email is the campaign's lead at that step.
-        coalesce(
-            stats_id, 'lead:' || campaign_id || ':' || vendor_lead_id || ':' || sequence_number
-        ) as message_key,
-        sequence_number,
-        subject,
-        clicked_url,
-        bounce_text,
-        message_sent_at,
-        user_agent,
-        ip_address,
-        occurred_at,
-        received_at,
-        loaded_at
-    from smartlead
-    where event_type in ('sent', 'open', 'click', 'reply', 'bounce', 'unsubscribe')
-    union all
-    select
-        'salesforge' as provider,
-        delivery_id,
-        event_key,
-        vendor_event_name,
-        null as dialect,
-        event_type,
-        campaign_id,
-        lead_email,
-        vendor_lead_id,
-        email_id as message_key,
-        sequence_number,
-        subject,
-        clicked_url,
-        case when event_type = 'bounce' then content_text end as bounce_text,
-        null::timestamptz as message_sent_at,
-        user_agent,
-        ip_address,
-        occurred_at,
-        received_at,
-        loaded_at
-    from salesforge
-    where event_type in ('sent', 'open', 'click', 'reply', 'bounce', 'unsubscribe')
-),
-
 deliveries as (
     select
         *,
@@ -102,7 +45,7 @@ deliveries as (
             partition by provider, event_key
             order by received_at nulls last, loaded_at, delivery_id
         ) as delivery_rank
-    from unioned
+    from deliveries_raw
 ),
 
 first_deliveries as (

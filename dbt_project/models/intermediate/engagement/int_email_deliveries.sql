@@ -1,0 +1,94 @@
+{#-
+    Every delivery of an email event from both vendors (and both Smartlead dialects) in one
+    shape, each with the email it is about (`message_key`): Smartlead's `stats_id`; for dialect B,
+    which carries none, the statistics row of the same campaign, lead and step, else
+    `lead:<campaign>:<lead id>:<step>`; Salesforge's `emailId`. Duplicates are still separate
+    rows here.
+-#}
+with
+
+smartlead as (
+    select * from {{ ref('stg_smartlead__email_events') }}
+),
+
+salesforge as (
+    select * from {{ ref('stg_salesforge__email_events') }}
+),
+
+stats_by_step as (
+    select * from {{ ref('int_smartlead_stats_by_step') }}
+),
+
+smartlead_deliveries as (
+    select
+        'smartlead' as provider,
+        smartlead.delivery_id,
+        smartlead.event_key,
+        smartlead.vendor_event_name,
+        smartlead.dialect,
+        smartlead.event_type,
+        smartlead.campaign_id,
+        smartlead.lead_email,
+        smartlead.vendor_lead_id,
+        coalesce(
+            smartlead.stats_id,
+            stats_by_step.stats_id,
+            'lead:' || smartlead.campaign_id || ':' || smartlead.vendor_lead_id || ':' || smartlead.sequence_number
+        ) as message_key,
+        smartlead.sequence_number,
+        smartlead.subject,
+        smartlead.sent_html,
+        smartlead.sent_text,
+        smartlead.clicked_url,
+        smartlead.bounce_text,
+        smartlead.message_sent_at,
+        smartlead.user_agent,
+        smartlead.ip_address,
+        smartlead.occurred_at,
+        smartlead.received_at,
+        smartlead.loaded_at
+    from smartlead
+    left join stats_by_step
+        on
+            smartlead.stats_id is null
+            and smartlead.campaign_id = stats_by_step.campaign_id
+            and smartlead.lead_email = stats_by_step.lead_email
+            and smartlead.sequence_number = stats_by_step.sequence_number
+    where smartlead.event_type in ('sent', 'open', 'click', 'reply', 'bounce', 'unsubscribe')
+),
+
+salesforge_deliveries as (
+    select
+        'salesforge' as provider,
+        delivery_id,
+        event_key,
+        vendor_event_name,
+        null as dialect,
+        event_type,
+        campaign_id,
+        lead_email,
+        vendor_lead_id,
+        email_id as message_key,
+        sequence_number,
+        subject,
+        case when event_type = 'sent' then content_html end as sent_html,
+        case when event_type = 'sent' then content_text end as sent_text,
+        clicked_url,
+        case when event_type = 'bounce' then content_text end as bounce_text,
+        null::timestamptz as message_sent_at,
+        user_agent,
+        ip_address,
+        occurred_at,
+        received_at,
+        loaded_at
+    from salesforge
+    where event_type in ('sent', 'open', 'click', 'reply', 'bounce', 'unsubscribe')
+),
+
+unioned as (
+    select * from smartlead_deliveries
+    union all
+    select * from salesforge_deliveries
+)
+
+select * from unioned

@@ -1,0 +1,56 @@
+{#-
+    Every address a pool lead can be reached at, one lead per address: the email, the LinkedIn
+    profile (normalised as the pool's identity keys are) and the phone numbers (digits only, as
+    E.164 without the plus). Touches on any channel find their lead through this.
+-#}
+with
+
+leads as (
+    select * from {{ ref('dim_leads') }}
+),
+
+points as (
+    select
+        'email' as contact_kind,
+        {{ email_key('email') }} as contact_value,
+        lead_id
+    from leads
+    union all
+    select
+        'linkedin' as contact_kind,
+        {{ linkedin_key('linkedin_url') }} as contact_value,
+        lead_id
+    from leads
+    union all
+    select
+        'phone' as contact_kind,
+        nullif(regexp_replace(phone, '[^0-9]', '', 'g'), '') as contact_value,
+        lead_id
+    from leads
+    union all
+    select
+        'phone' as contact_kind,
+        nullif(
+            regexp_replace(coalesce(numbers.entry ->> 'sanitized_number', numbers.entry ->> 'raw_number'), '[^0-9]', '', 'g'),
+            ''
+        ) as contact_value,
+        leads.lead_id
+    from leads
+    cross join
+        lateral jsonb_array_elements(
+            case when jsonb_typeof(leads.phone_numbers) = 'array' then leads.phone_numbers else '[]'::jsonb end
+        ) as numbers (entry)
+    where jsonb_typeof(numbers.entry) = 'object'
+),
+
+one_lead_per_point as (
+    select distinct on (contact_kind, contact_value)
+        contact_kind,
+        contact_value,
+        lead_id
+    from points
+    where contact_value is not null
+    order by contact_kind, contact_value, lead_id
+)
+
+select * from one_lead_per_point

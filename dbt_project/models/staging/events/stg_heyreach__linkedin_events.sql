@@ -1,0 +1,101 @@
+{#-
+    HeyReach (LinkedIn) webhook deliveries in the project's event names. The body value is the
+    lower-case form of the API's enum; a delivery without any event type (it happens) is kept as
+    `other`. The message a delivery is about is the newest of `recent_messages` (newest first)
+    written by the side that acted: the sender for a message or InMail sent, the lead for a reply.
+-#}
+with
+
+source as (
+    {{ raw_event_rows('heyreach', 'webhook_events') }}
+),
+
+renamed as (
+    select
+        delivery_id,
+        event_key,
+        event_name as vendor_event_name,
+        case lower(event_name)
+            when 'viewed_profile' then 'profile_view'
+            when 'liked_post' then 'post_like'
+            when 'follow_sent' then 'follow'
+            when 'connection_request_sent' then 'connection_request'
+            when 'connection_request_accepted' then 'connection_accepted'
+            when 'message_sent' then 'message'
+            when 'inmail_sent' then 'inmail'
+            when 'message_reply_received' then 'first_reply'
+            when 'every_message_reply_received' then 'reply'
+            when 'inmail_reply_received' then 'reply'
+            when 'campaign_completed' then 'campaign_completed'
+            when 'lead_tag_updated' then 'tag_updated'
+            else 'other'
+        end as event_type,
+        campaign_id,
+        payload #>> '{campaign,name}' as campaign_name,
+        lead_email,
+        {{ linkedin_key('lead_linkedin_url') }} as lead_linkedin_key,
+        payload #>> '{lead,id}' as vendor_lead_id,
+        payload #>> '{sender,id}' as sender_id,
+        payload ->> 'conversation_id' as conversation_id,
+        case lower(payload ->> 'is_inmail')
+            when 'true' then true
+            when 'false' then false
+        end as is_inmail,
+        occurred_at,
+        received_at,
+        loaded_at,
+        payload
+    from source
+),
+
+with_message as (
+    select
+        renamed.*,
+        newest.message_text,
+        newest.message_at
+    from renamed
+    left join lateral (
+        select
+            messages.message ->> 'message' as message_text,
+            {{ event_time("messages.message ->> 'creation_time'") }} as message_at
+        from
+            jsonb_array_elements(
+                case
+                    when jsonb_typeof(renamed.payload -> 'recent_messages') = 'array'
+                        then renamed.payload -> 'recent_messages'
+                    else '[]'::jsonb
+                end
+            ) with ordinality as messages (message, position)
+        where
+            jsonb_typeof(messages.message) = 'object'
+            and coalesce(lower(messages.message ->> 'is_reply') = 'true', false)
+            = (renamed.event_type in ('first_reply', 'reply'))
+        order by messages.position
+        limit 1
+    ) as newest on true
+),
+
+final as (
+    select
+        delivery_id,
+        event_key,
+        vendor_event_name,
+        event_type,
+        event_type in ('profile_view', 'post_like', 'follow', 'connection_request', 'message', 'inmail')
+            as is_outbound,
+        campaign_id,
+        campaign_name,
+        lead_email,
+        lead_linkedin_key,
+        vendor_lead_id,
+        sender_id,
+        conversation_id,
+        is_inmail,
+        message_text,
+        coalesce(occurred_at, message_at, received_at) as occurred_at,
+        received_at,
+        loaded_at
+    from with_message
+)
+
+select * from final
