@@ -29,6 +29,9 @@ def run_dbt(
         env["DBT_TARGET_PATH"] = str(work_dir / "target")
         env["DBT_LOG_PATH"] = str(work_dir / "logs")
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # The marts sort and hash millions of event rows: PostgreSQL's 4 MB default sends them to
+    # disk. A session setting of the build's own connections (PGOPTIONS is read by libpq).
+    env.setdefault("PGOPTIONS", "-c work_mem=64MB")
     if not sys.stdout.isatty():
         env.setdefault("DBT_USE_COLORS", "false")  # plain text in logs and pipes
     # -W: dbt's own entry module warns about being imported twice; harmless.

@@ -19,6 +19,7 @@ from ingestion import salesforge, smartlead
 from ingestion.events import EventCounts
 from ingestion.events.api import drop_known_versions
 from ingestion.events.forget import suppress_loaded
+from ingestion.events.indexes import index_event_tables
 from ingestion.http import HttpStats
 from ingestion.pipeline import run_source
 from ingestion.salesforge.source import salesforge_source
@@ -121,6 +122,7 @@ def _run(
         """Under the lock: versions already stored go; deletion requests reach what is new."""
         with cursor(loader) as cur:
             dropped.append(drop_known_versions(cur, dataset, tables))
+            index_event_tables(cur, dataset, tables)
             counts.suppressed += suppress_loaded(cur, dataset, tables, load_ids).events
 
     info = run_source(

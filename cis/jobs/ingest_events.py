@@ -20,6 +20,7 @@ from cis.db import Target, connect, cursor
 from ingestion import heyreach, salesforge, smartlead, twilio
 from ingestion.events import EventCounts, EventKind, events_landing_source
 from ingestion.events.forget import suppress_loaded
+from ingestion.events.indexes import index_event_tables
 from ingestion.landing import landing_files
 from ingestion.pipeline import run_source
 from ingestion.progress import (
@@ -204,6 +205,7 @@ def _after_load(
                     table = f"{dataset}.{kind.table}"
                     pieces = slices[kind.landing_kind]
                     drop_reread_rows(cur, table, ("delivery_id",), pieces, load_ids)
+                index_event_tables(cur, dataset, {k.table for k in kinds})
                 scrubbed = suppress_loaded(cur, dataset, {k.table for k in kinds}, load_ids)
                 record_progress(
                     cur, [piece.progress() for pieces in slices.values() for piece in pieces]

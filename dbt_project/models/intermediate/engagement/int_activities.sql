@@ -1,8 +1,19 @@
+{{
+  config(
+    materialized='table',
+    indexes=[
+      {'columns': ['provider', 'activity_key'], 'unique': True},
+      {'columns': ['provider', 'campaign_id', 'contact_value']},
+    ],
+    post_hook=["analyze {{ this }}"]
+  )
+}}
 {#-
     Every outbound action on every channel, one row each, with its lead, client, template and
     copy: emails (int_email_sends), LinkedIn actions (HeyReach: profile views, likes, follows,
     connection requests, messages, InMails) and SMS (Twilio status callbacks, one row per
-    message). Whether an action is a touch, and the numbering, is fct_activities' work.
+    message). Whether an action is a touch, and the numbering, is fct_activities' work. A table:
+    three models read it, and the planner needs its real size.
 -#}
 with
 

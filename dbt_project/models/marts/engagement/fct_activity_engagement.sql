@@ -29,7 +29,12 @@ replies as (
 ),
 
 statistics as (
-    select * from {{ ref('stg_smartlead__statistics') }}
+    select
+        'smartlead' as provider,
+        stats_id,
+        is_bounced,
+        is_unsubscribed
+    from {{ ref('stg_smartlead__statistics') }}
 ),
 
 email_engagement as (
@@ -115,7 +120,7 @@ final as (
     left join activity_replies
         on activities.provider = activity_replies.provider and activities.activity_key = activity_replies.activity_key
     left join statistics
-        on activities.provider = 'smartlead' and activities.activity_key = statistics.stats_id
+        on activities.provider = statistics.provider and activities.activity_key = statistics.stats_id
 )
 
 select * from final

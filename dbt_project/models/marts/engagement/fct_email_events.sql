@@ -72,23 +72,19 @@ timed as (
         ) as first_open_at,
         bool_or(events.event_type = 'open') over (
             partition by events.provider, events.campaign_id
-        ) as campaign_tracks_opens
+        ) as campaign_tracks_opens,
+        -- Clicks on the same email within 5 seconds either side, this one included.
+        case
+            when events.event_type = 'click' and events.message_key is not null and events.occurred_at is not null
+                then count(*) filter (where events.event_type = 'click') over (
+                    partition by events.provider, events.message_key
+                    order by events.occurred_at
+                    range between interval '5 seconds' preceding and interval '5 seconds' following
+                )
+        end as clicks_within_5s
     from first_deliveries as events
     left join sends
         on events.provider = sends.provider and events.message_key = sends.message_key
-),
-
-clicks_together as (
-    select
-        provider,
-        event_key,
-        count(*) over (
-            partition by provider, message_key
-            order by occurred_at
-            range between interval '5 seconds' preceding and interval '5 seconds' following
-        ) as clicks_within_5s
-    from timed
-    where event_type = 'click' and message_key is not null and occurred_at is not null
 ),
 
 flagged as (
@@ -108,7 +104,7 @@ flagged as (
                 timed.event_type = 'click'
                 and timed.occurred_at - timed.delivered_at between interval '0' and interval '30 seconds'
                 then 'click_within_30s_of_delivery'
-            when timed.event_type = 'click' and clicks_together.clicks_within_5s >= 2
+            when timed.event_type = 'click' and timed.clicks_within_5s >= 2
                 then 'links_clicked_at_once'
             when
                 timed.event_type = 'click'
@@ -117,8 +113,6 @@ flagged as (
                 then 'click_before_any_open'
         end as machine_reason
     from timed
-    left join clicks_together
-        on timed.provider = clicks_together.provider and timed.event_key = clicks_together.event_key
 ),
 
 final as (
