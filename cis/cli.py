@@ -38,6 +38,10 @@ ClientsFile = Annotated[
     Path, typer.Option("--clients", help="Clients config (see docs/clients.md).")
 ]
 DEFAULT_CLIENTS = db.project_root() / "config" / "clients.yml"
+AbTestsFile = Annotated[
+    Path, typer.Option("--ab-tests", help="Declared A/B tests (see docs/ab-tests.md).")
+]
+DEFAULT_AB_TESTS = db.project_root() / "config" / "ab_tests.yml"
 
 
 def _admin() -> db.Target:
@@ -49,6 +53,16 @@ def _admin() -> db.Target:
 def _clients(path: Path) -> list[Client]:
     try:
         return load_clients(path)
+    except ClientConfigError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from exc
+
+
+def _ab_tests(path: Path, clients: list[Client]) -> list:
+    from cis.ab_tests import load_ab_tests
+
+    try:
+        return load_ab_tests(path, [c.slug for c in clients])
     except ClientConfigError as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from exc
@@ -428,12 +442,19 @@ def transform(
 
 
 @clients_app.command("sync")
-def clients_sync(clients: ClientsFile = DEFAULT_CLIENTS) -> None:
-    """Write the clients file to cis.clients and create each client's read role."""
+def clients_sync(
+    clients: ClientsFile = DEFAULT_CLIENTS, ab_tests: AbTestsFile = DEFAULT_AB_TESTS
+) -> None:
+    """Write the clients file to cis.clients (creating each client's read role) and the A/B
+    tests file to cis.ab_tests."""
+    from cis.jobs.ab_tests_sync import sync_ab_tests
     from cis.jobs.clients_sync import sync_clients
 
-    count = sync_clients(_admin(), _clients(clients))
-    console.print(f"synced {count} clients")
+    parsed = _clients(clients)
+    tests = _ab_tests(ab_tests, parsed)
+    count = sync_clients(_admin(), parsed)
+    tested = sync_ab_tests(_admin(), tests, parsed)
+    console.print(f"synced {count} clients, {tested} A/B tests")
 
 
 @app.command()
@@ -554,6 +575,58 @@ def validate(
     _print_validation(outcome.summary)
 
 
+def _share(part: int, whole: int) -> str:
+    return f"{part:,}/{whole:,} ({part / whole:.0%})" if whole else "0"
+
+
+def _print_engagement(target: db.Target) -> None:
+    """Touches per channel, human against machine activity, copy coverage and the A/B tests."""
+    from cis.jobs.engagement_figures import ab_results, channel_touches, email_engagement
+
+    console.rule("engagement")
+    table = Table("measure", "value")
+    for c in channel_touches(target):
+        table.add_row(
+            f"touches: {c.channel}",
+            f"{c.touches:,} ({c.activities - c.touches:,} other actions); with a pool lead "
+            f"{_share(c.with_lead, c.touches)}, body {_share(c.with_body, c.touches)}, "
+            f"local send time {_share(c.with_local_time, c.touches)}",
+        )
+    email = email_engagement(target)
+    if email is not None and email.emails:
+        table.add_row(
+            "emails opened: human / any open",
+            f"{_share(email.opened, email.emails)} / {_share(email.opened_raw, email.emails)}",
+        )
+        table.add_row(
+            "emails clicked: human / any click",
+            f"{_share(email.clicked, email.emails)} / {_share(email.clicked_raw, email.emails)}",
+        )
+        table.add_row("emails replied", _share(email.replied, email.emails))
+        table.add_row("machine opens (of all opens)", _share(email.machine_opens, email.opens))
+        table.add_row("bot clicks (of all clicks)", _share(email.bot_clicks, email.clicks))
+        table.add_row(
+            "emails at A/B steps with their variant", _share(email.with_variant, email.at_ab_steps)
+        )
+    console.print(table)
+    results = ab_results(target)
+    if not results:
+        return
+    console.rule("A/B tests (leads per arm; sample-ratio check against the planned split)")
+    ab = Table("test", "arm", "leads", "planned", "reply rate", "SRM p", "flag")
+    for r in results:
+        ab.add_row(
+            r.test,
+            r.arm + (" (deleted)" if r.is_deleted else ""),
+            f"{r.leads:,}",
+            f"{r.planned_share:.0%}",
+            "-" if r.reply_rate is None else f"{r.reply_rate:.1%}",
+            "-" if r.srm_p_value is None else f"{r.srm_p_value:.3g}",
+            "[red]SRM[/red]" if r.srm_flag else "",
+        )
+    console.print(ab)
+
+
 def _print_validation(summary) -> None:
     console.print(
         f"checked {summary.checked}: allowed {summary.allowed}, blocked {summary.blocked} "
@@ -641,6 +714,7 @@ def demo(
 ) -> None:
     """The main job end to end: database, demo data, ingest, dbt build, pool steps, summary."""
     from cis.generate import generate_landing
+    from cis.jobs.ab_tests_sync import sync_ab_tests
     from cis.jobs.allocate import allocate as run_allocate
     from cis.jobs.clients_sync import sync_clients
     from cis.jobs.event_figures import event_table_figures, rejections_by_reason
@@ -678,7 +752,9 @@ def demo(
 
     started = _step("clients sync")
     sync_clients(target, parsed)
+    tested = sync_ab_tests(target, _ab_tests(DEFAULT_AB_TESTS, parsed), parsed)
     console.print(f"{len(parsed)} clients, read roles {', '.join(c.db_role for c in parsed)}")
+    console.print(f"{tested} A/B tests declared in {DEFAULT_AB_TESTS}", markup=False)
 
     try:
         started = _step("dbt build")
@@ -767,6 +843,7 @@ def demo(
             f"[yellow]fields short of the marts:[/yellow] {', '.join(figures.reach_missing)} "
             "(`cis gaps` shows each)"
         )
+    _print_engagement(target)
     for channel, summary in validations.items():
         console.rule(f"validation: {channel}")
         _print_validation(summary)

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from cis.ab_tests import parse_ab_tests
 from cis.bootstrap import bootstrap
 from cis.clients import load_clients
 from cis.db import Target, transformer_target
 from cis.generate import generate_landing
 from cis.generate.events import DEFAULT_CLIENTS
+from cis.jobs.ab_tests_sync import sync_ab_tests
 from cis.jobs.clients_sync import sync_clients
 from cis.jobs.ingest import ingest_landing
 from cis.transform import run_dbt
@@ -51,7 +53,22 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     work = tmp_path_factory.mktemp("engagement")
     target = fresh_database(embedded_server(), "engagement_marts")
     bootstrap(target)
-    sync_clients(target, load_clients(DEFAULT_CLIENTS))
+    clients = load_clients(DEFAULT_CLIENTS)
+    sync_clients(target, clients)
+    # One declared test whose planned split (90/10) the campaign never ran: its sample-ratio
+    # check must flag it. The other multi-variant steps stay derived.
+    declared = {
+        "key": "ledgerly-skewed",
+        "client": "ledgerly",
+        "provider": "smartlead",
+        "campaign_id": "1852090",
+        "step": 1,
+        "hypothesis": "Planned 90/10, sent 50/50.",
+        "variants": [{"label": "A", "split": 90}, {"label": "B", "split": 10}],
+    }
+    sync_ab_tests(
+        target, parse_ab_tests({"ab_tests": [declared]}, [c.slug for c in clients]), clients
+    )
     landing = work / "landing"
     generate_landing(landing, 400, seed=11, events=True, truth=work / "truth.jsonl")
     ingest_landing(target, landing, pipelines_dir=work / "dlt")
@@ -390,3 +407,90 @@ def test_local_send_time_is_the_leads_clock(built: dict) -> None:
         expected = sent_at.astimezone(ZoneInfo(zone))
         assert local == expected.replace(tzinfo=None)
         assert day == expected.strftime("%A")
+
+
+# ---- A/B tests ---------------------------------------------------------------------------------
+
+
+def test_every_step_with_variants_is_one_test(built: dict) -> None:
+    target = built["target"]
+    steps = query(
+        target,
+        "select provider, campaign_id, channel_step_number from content.dim_templates "
+        "where variant_id is not null and channel = 'email' group by 1, 2, 3 having count(*) >= 2",
+    )
+    tests = query(
+        target,
+        "select provider, campaign_id, step_number, test_source from content.dim_ab_tests",
+    )
+    assert sorted(t[:3] for t in tests) == sorted(steps) and len(steps) >= 3
+    assert ("smartlead", "1852090", 1, "declared") in tests
+
+
+def test_arm_results_count_leads_from_the_statistics_rows(built: dict) -> None:
+    # Leads per Smartlead arm, straight from the raw statistics rows (variant and step).
+    expected = dict(
+        query(
+            built["target"],
+            """
+            select payload ->> 'seq_variant_id', count(distinct lower(payload ->> 'lead_email'))
+            from raw_smartlead.statistics
+            where payload ->> 'seq_variant_id' is not null
+              and (payload ->> 'sequence_number')::int = 1
+            group by 1
+            """,
+        )
+    )
+    got = query(
+        built["target"],
+        "select r.variant_id, r.leads, r.sends, r.is_deleted, r.never_sent, r.planned_share "
+        "from content.fct_ab_test_results r join content.dim_ab_tests t using (ab_test_id) "
+        "where t.provider = 'smartlead' and t.step_number = 1",
+    )
+    live = [row for row in got if not row[3]]
+    assert live and all(leads == expected[variant] for variant, leads, *_ in live)
+    assert all(sends >= leads > 0 for _v, leads, sends, *_ in live)
+    deleted = [row for row in got if row[3]]
+    assert deleted and all(row[4] and row[5] == 0 for row in deleted)  # kept, marked
+
+
+def test_sample_ratio_mismatch_is_flagged_only_where_the_split_is_off_plan(built: dict) -> None:
+    flags = dict(
+        query(
+            built["target"],
+            "select coalesce(t.test_key, t.provider || ':' || t.campaign_id || ':' || t.step_number), "
+            "bool_or(r.srm_flag) from content.fct_ab_test_results r "
+            "join content.dim_ab_tests t using (ab_test_id) "
+            "where r.srm_p_value is not null group by 1",
+        )
+    )
+    assert flags.pop("ledgerly-skewed") is True
+    assert flags and not any(flags.values())  # the generator sends every split as planned
+
+
+def test_salesforge_variants_are_told_by_their_copy(built: dict) -> None:
+    # Salesforge names no variant: render the variant the marts chose with the contact's own
+    # first name and company (from the raw webhook) and it must be the subject that was sent.
+    rows = query(
+        built["target"],
+        """
+        select w.payload #>> '{sequenceEmail,subject}', w.payload #>> '{contact,firstName}',
+            w.payload #>> '{contact,company}', t.subject_template
+        from engagement.fct_activities as a
+        join content.dim_templates as t using (template_id)
+        join raw_salesforge.webhook_events as w
+            on w.event_name = 'email_sent' and w.payload #>> '{sequenceEmail,emailId}' = a.activity_key
+        where a.provider = 'salesforge' and a.variant_id is not null
+            and coalesce(t.subject_template, '') <> ''
+        """,
+    )
+    assert rows
+    for sent, first, company, template in rows:
+        rendered = template.replace("{{first_name}}", first)
+        rendered = rendered.replace("{{company_name}}", company).replace("{{company}}", company)
+        assert rendered == sent
+    untold = query(
+        built["target"],
+        "select sum(sends_without_variant) from content.dim_ab_tests where provider = 'salesforge'",
+    )
+    assert untold == [(0,)]

@@ -48,6 +48,19 @@ DETECTOR_FIELDS: dict[str, tuple[str, ...]] = {
         "industry",
         "employee_count",
     ),
+    "engagement.fct_activities": (
+        "lead_id",
+        "client_id",
+        "template_id",
+        "ab_variant",
+        "subject",
+        "full_message_body",
+        "local_sent_at",
+        "touch_number",
+    ),
+    "engagement.fct_email_events": ("lead_id", "client_id", "message_key", "delivered_at"),
+    "engagement.fct_activity_engagement": ("lead_id", "first_open_at", "replied_at"),
+    "content.dim_templates": ("client_id", "subject_template", "body_template"),
 }
 MISSING_VALUES: dict[str, str] = {"seniority": "unknown"}
 

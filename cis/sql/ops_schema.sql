@@ -136,3 +136,65 @@ create or replace function cis.current_client_id() returns uuid
 language sql stable set search_path = pg_catalog, cis as $$
     select client_id from cis.clients where db_role = current_user
 $$;
+
+-- A/B tests declared in config/ab_tests.yml (docs/ab-tests.md); tests the vendors' sequence
+-- variants imply need no row here. Synced by `cis clients sync`.
+create table if not exists cis.ab_tests (
+    test_key text primary key,
+    client_id uuid not null references cis.clients (client_id) on delete cascade,
+    provider text not null check (provider in ('smartlead', 'salesforge')),
+    campaign_id text not null,
+    step_number integer not null check (step_number >= 1),
+    hypothesis text,
+    primary_metric text not null
+        check (primary_metric in ('open_rate', 'click_rate', 'reply_rate', 'positive_reply_rate')),
+    target_sample_size integer check (target_sample_size > 0),
+    start_on date,
+    end_on date,
+    status text not null check (status in ('draft', 'running', 'paused', 'completed', 'cancelled')),
+    variants jsonb not null,
+    synced_at timestamptz not null default now()
+);
+
+-- Upper tail of the chi-square distribution: the p-value of `statistic` with `degrees` degrees
+-- of freedom (1 and up), in closed form. Even degrees: exp(-x/2) times the first degrees/2
+-- terms of the series of exp(x/2). Odd degrees: erfc(sqrt(x/2)) plus the odd-degree series;
+-- erfc by Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7), ample for a 0.001 flag.
+create or replace function cis.chi_square_p_value(statistic double precision, degrees integer)
+returns double precision
+language sql immutable strict parallel safe set search_path = pg_catalog as $$
+    with
+    -- Past 1400 the p-value is below 1e-290 anyway; capping keeps exp() from underflowing.
+    z as (select sqrt(least(greatest(statistic, 0), 1400) / 2) as z, least(greatest(statistic, 0), 1400) as x),
+    erfc as (
+        select
+            (
+                0.254829592 * t - 0.284496736 * t ^ 2 + 1.421413741 * t ^ 3
+                - 1.453152027 * t ^ 4 + 1.061405429 * t ^ 5
+            ) * exp(-(z.z ^ 2)) as value
+        from z, lateral (select 1 / (1 + 0.3275911 * z.z) as t) as t
+    ),
+    even as (
+        select exp(-z.x / 2) * coalesce(sum((z.x / 2) ^ i / factorial(i)::double precision), 0) as p
+        from z, generate_series(0, degrees / 2 - 1) as i
+        group by z.x
+    ),
+    odd as (
+        select
+            erfc.value + case
+                when z.x = 0 then 0
+                else sqrt(2 * z.x / pi()) * exp(-z.x / 2) * coalesce((
+                    select sum(z.x ^ (i - 1) / (
+                        select exp(sum(ln(2 * j - 1))) from generate_series(1, i) as j
+                    ))
+                    from generate_series(1, (degrees - 1) / 2) as i
+                ), 0)
+            end as p
+        from z, erfc
+    )
+    select least(1, greatest(0, case
+        when degrees < 1 then null
+        when degrees % 2 = 0 then (select p from even)
+        else (select p from odd)
+    end))
+$$;

@@ -41,17 +41,21 @@ contact_points as (
     select * from {{ ref('int_lead_contact_points') }}
 ),
 
+salesforge_variants as (
+    select * from {{ ref('int_salesforge_send_variants') }}
+),
+
 -- A step whose template is not known by id (Salesforge webhooks, Smartlead sends without a
 -- statistics row) still has one when the step has exactly one live template.
 single_template_steps as (
     select
         provider,
         campaign_id,
-        step_number,
+        channel_step_number,
         min(template_id::text)::uuid as template_id
     from templates
     where channel = 'email' and not coalesce(is_deleted, false)
-    group by provider, campaign_id, step_number
+    group by provider, campaign_id, channel_step_number
     having count(*) = 1
 ),
 
@@ -68,8 +72,8 @@ emails as (
         email_sends.vendor_lead_id,
         email_sends.sequence_number,
         email_sends.step_id,
-        email_sends.variant_id,
-        coalesce(by_id.template_id, by_step.template_id) as template_id,
+        coalesce(email_sends.variant_id, by_copy.variant_id) as variant_id,
+        coalesce(by_id.template_id, by_copy.template_id, by_step.template_id) as template_id,
         email_sends.subject,
         email_sends.body_html,
         coalesce(nullif(trim(email_sends.body_text), ''), nullif({{ html_to_text('email_sends.body_html') }}, ''))
@@ -85,11 +89,13 @@ emails as (
             and email_sends.campaign_id = by_id.campaign_id
             and email_sends.step_id = by_id.step_id
             and coalesce(email_sends.variant_id, '') = coalesce(by_id.variant_id, '')
+    left join salesforge_variants as by_copy
+        on email_sends.provider = by_copy.provider and email_sends.message_key = by_copy.message_key
     left join single_template_steps as by_step
         on
             email_sends.provider = by_step.provider
             and email_sends.campaign_id = by_step.campaign_id
-            and email_sends.sequence_number = by_step.step_number
+            and email_sends.sequence_number = by_step.channel_step_number
 ),
 
 linkedin_actions as (

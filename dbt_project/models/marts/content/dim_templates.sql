@@ -70,6 +70,10 @@ final as (
         features.channel,
         features.step_id,
         features.step_number,
+        dense_rank() over (
+            partition by features.provider, features.campaign_id, features.channel
+            order by features.step_number
+        )::integer as channel_step_number,
         features.delay_days,
         features.variant_id,
         features.variant_label,

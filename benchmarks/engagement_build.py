@@ -1,0 +1,155 @@
+"""The engagement and content marts: a full build against the incremental build after 1% more
+events, and the raw load of the same events as the yardstick.
+
+In one run: ``cis generate`` writes a landing folder of ``--leads`` people and ``--events``
+vendor events; a seeded share of the event lines (``--later``, default 1%) is held back, with
+copies of already-held lines (duplicate deliveries) and lines the generator wrote as late. The
+rest is loaded (``ingest landing``: the raw load time), the whole project is built once, and
+then the engagement selection (event staging, ``intermediate/engagement``, ``marts/engagement``,
+``marts/content``) is rebuilt from scratch (``--full-refresh``: the full build). The held-back
+lines are loaded and the same selection is built again without ``--full-refresh`` (incremental
+where a model is incremental, a rebuild where it is a table). The marts are fingerprinted,
+rebuilt from scratch once more and compared: the second build must equal a full rebuild.
+Prints the times, the ratios and the slowest models of each build. Usage:
+
+    .venv/bin/python benchmarks/engagement_build.py --leads 100000 --events 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from cis.bootstrap import bootstrap
+from cis.clients import load_clients
+from cis.db import Target, cursor, start_embedded, stop_embedded, transformer_target
+from cis.generate import generate_landing
+from cis.generate.events import DEFAULT_CLIENTS
+from cis.jobs.clients_sync import sync_clients
+from cis.jobs.ingest import ingest_landing
+from cis.transform import run_dbt
+
+SELECTION = [
+    "path:dbt_project/models/staging/events",
+    "path:dbt_project/models/intermediate/engagement",
+    "path:dbt_project/models/marts/engagement",
+    "path:dbt_project/models/marts/content",
+]
+MARTS = {
+    "engagement.fct_email_events": "email_event_id",
+    "engagement.fct_activities": "activity_id",
+    "engagement.fct_activity_engagement": "activity_id",
+    "content.dim_templates": "template_id",
+}
+EVENT_KINDS = ("smartlead", "salesforge", "linkedin", "sms")
+
+
+def hold_back(landing: Path, later: Path, share: float, seed: int) -> int:
+    """Move a seeded ``share`` of every event file's lines to the same path under ``later``,
+    plus duplicates of a fifth as many of the lines kept (a second delivery of each)."""
+    rng = random.Random(seed)
+    moved = 0
+    for kind in EVENT_KINDS:
+        for path in sorted((landing / kind).rglob("*.jsonl")):
+            lines = path.read_text().splitlines(keepends=True)
+            keep, hold = [], []
+            for line in lines:
+                (hold if rng.random() < share else keep).append(line)
+            hold += [line for line in keep if rng.random() < share / 5]
+            rng.shuffle(hold)  # and out of order
+            if not hold:
+                continue
+            path.write_text("".join(keep))
+            target = later / path.relative_to(landing)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text("".join(hold))
+            moved += len(hold)
+    return moved
+
+
+def build(target: Target, work: Path, *options: str) -> tuple[float, list[tuple[float, str]]]:
+    started = time.perf_counter()
+    run_dbt(
+        ["run", "--quiet", "--select", *SELECTION, *options],
+        transformer_target(target),
+        work_dir=work,
+    )
+    took = time.perf_counter() - started
+    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    slowest = sorted(
+        ((r["execution_time"], r["unique_id"].rsplit(".", 1)[-1]) for r in results), reverse=True
+    )
+    return took, slowest[:4]
+
+
+def fingerprint(target: Target) -> dict[str, tuple[int, str]]:
+    out = {}
+    with cursor(target) as cur:
+        for table, key in MARTS.items():
+            cur.execute(
+                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t.{key}), '')) "
+                f"from {table} as t"
+            )
+            out[table] = cur.fetchone()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--later", type=float, default=0.01, help="share held back")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="cis-engagement-bench-"))
+    server = start_embedded(work / "pgdata", dbname="postgres")
+    try:
+        target = server.__class__(**{**server.__dict__, "dbname": "bench"})
+        with cursor(server) as cur:
+            cur.execute('create database "bench"')
+        bootstrap(target)
+        sync_clients(target, load_clients(DEFAULT_CLIENTS))
+        landing, later = work / "landing", work / "later"
+        started = time.perf_counter()
+        generate_landing(landing, args.leads, seed=args.seed, events=True, event_count=args.events)
+        print(f"generated in {time.perf_counter() - started:.0f}s", flush=True)
+        held = hold_back(landing, later, args.later, args.seed)
+        started = time.perf_counter()
+        report = ingest_landing(target, landing, pipelines_dir=work / "dlt")
+        load_s = time.perf_counter() - started
+        print(f"raw load (Apollo and events): {load_s:.1f}s", flush=True)
+        print(f"  {report}" if len(str(report)) < 400 else "", flush=True)
+        run_dbt(["build", "--quiet"], transformer_target(target), work_dir=work / "dbt")
+        full_s, full_slowest = build(target, work / "dbt", "--full-refresh")
+        with cursor(target) as cur:
+            cur.execute("select count(*) from engagement.fct_email_events")
+            events = cur.fetchone()[0]
+        print(f"full build of the engagement selection: {full_s:.1f}s ({events:,} email events)")
+        print(f"  slowest: {full_slowest}", flush=True)
+        ingest_landing(target, later, pipelines_dir=work / "dlt")
+        inc_s, inc_slowest = build(target, work / "dbt")
+        print(f"incremental build after {held:,} more lines: {inc_s:.1f}s")
+        print(f"  slowest: {inc_slowest}")
+        print(
+            f"  incremental / full: {inc_s / full_s:.3f}   full build / raw load: "
+            f"{full_s / load_s:.2f}",
+            flush=True,
+        )
+        after_increment = fingerprint(target)
+        build(target, work / "dbt", "--full-refresh")
+        rebuilt = fingerprint(target)
+        for table in MARTS:
+            same = after_increment[table] == rebuilt[table]
+            print(f"  {table}: {rebuilt[table][0]:,} rows, incremental == full rebuild: {same}")
+    finally:
+        stop_embedded(work / "pgdata")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

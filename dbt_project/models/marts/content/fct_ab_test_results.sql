@@ -1,0 +1,153 @@
+{{
+  config(
+    materialized='table',
+    indexes=[
+      {'columns': ['ab_test_id', 'arm_number'], 'unique': True},
+      {'columns': ['client_id']},
+    ],
+    post_hook=["{{ client_row_security('client_id') }}"]
+  )
+}}
+{#-
+    Each arm of each A/B test with what its leads did (counted per lead, not per send) and the
+    test's sample-ratio-mismatch check: the leads each live arm got against the planned split, a
+    chi-square test (cis.chi_square_p_value), flagged at p < 0.001 (docs/ab-tests.md).
+-#}
+with
+
+tests as (
+    select * from {{ ref('int_ab_tests') }}
+),
+
+arms as (
+    select * from {{ ref('int_ab_test_arms') }}
+),
+
+activities as (
+    select * from {{ ref('fct_activities') }}
+),
+
+engagement as (
+    select * from {{ ref('fct_activity_engagement') }}
+),
+
+outcomes as (
+    select * from {{ ref('int_campaign_recipient_outcomes') }}
+),
+
+arm_sends as (
+    select
+        arms.ab_test_id,
+        arms.arm_number,
+        activities.recipient_ref,
+        activities.sent_at,
+        engagement.email_opened,
+        engagement.email_clicked,
+        outcomes.first_replied_at >= activities.sent_at as replied,
+        coalesce(outcomes.is_positive, false) and outcomes.first_replied_at >= activities.sent_at
+            as replied_positive
+    from arms
+    inner join tests
+        on arms.ab_test_id = tests.ab_test_id
+    inner join activities
+        on
+            tests.provider = activities.provider
+            and tests.campaign_id = activities.campaign_id
+            and tests.step_number = activities.sequence_number
+            and arms.variant_id = activities.variant_id
+    inner join engagement
+        on activities.activity_id = engagement.activity_id
+    left join outcomes
+        on
+            activities.provider = outcomes.provider
+            and activities.campaign_id = outcomes.campaign_id
+            and activities.recipient_ref = outcomes.recipient_ref
+),
+
+arm_figures as (
+    select
+        ab_test_id,
+        arm_number,
+        count(*)::integer as sends,
+        count(distinct recipient_ref)::integer as leads,
+        count(distinct recipient_ref) filter (where email_opened)::integer as opened_leads,
+        count(distinct recipient_ref) filter (where email_clicked)::integer as clicked_leads,
+        count(distinct recipient_ref) filter (where replied)::integer as replied_leads,
+        count(distinct recipient_ref) filter (where replied_positive)::integer as positive_replied_leads
+    from arm_sends
+    group by ab_test_id, arm_number
+),
+
+measured as (
+    select
+        arms.*,
+        coalesce(arm_figures.sends, 0) as sends,
+        coalesce(arm_figures.leads, 0) as leads,
+        coalesce(arm_figures.opened_leads, 0) as opened_leads,
+        coalesce(arm_figures.clicked_leads, 0) as clicked_leads,
+        coalesce(arm_figures.replied_leads, 0) as replied_leads,
+        coalesce(arm_figures.positive_replied_leads, 0) as positive_replied_leads,
+        sum(coalesce(arm_figures.leads, 0)) filter (where arms.planned_share > 0) over (
+            partition by arms.ab_test_id
+        ) as test_leads
+    from arms
+    left join arm_figures
+        on arms.ab_test_id = arm_figures.ab_test_id and arms.arm_number = arm_figures.arm_number
+),
+
+expected as (
+    select
+        *,
+        case when planned_share > 0 then test_leads * planned_share end as expected_leads
+    from measured
+),
+
+srm as (
+    select
+        ab_test_id,
+        sum((leads - expected_leads) ^ 2 / expected_leads) as chi_square,
+        count(*) - 1 as degrees,
+        -- The chi-square approximation wants five or more expected leads in every arm.
+        bool_and(expected_leads >= 5) and count(*) >= 2 as testable
+    from expected
+    where expected_leads > 0
+    group by ab_test_id
+),
+
+final as (
+    select
+        expected.ab_test_id,
+        expected.arm_number,
+        tests.client_id,
+        expected.variant_id,
+        expected.variant_label,
+        expected.arm_description,
+        expected.template_id,
+        expected.is_deleted,
+        expected.sends = 0 as never_sent,
+        expected.planned_share,
+        expected.sends,
+        expected.leads,
+        expected.opened_leads,
+        expected.clicked_leads,
+        expected.replied_leads,
+        expected.positive_replied_leads,
+        round(expected.opened_leads::numeric / nullif(expected.leads, 0), 4) as open_rate,
+        round(expected.clicked_leads::numeric / nullif(expected.leads, 0), 4) as click_rate,
+        round(expected.replied_leads::numeric / nullif(expected.leads, 0), 4) as reply_rate,
+        round(expected.positive_replied_leads::numeric / nullif(expected.leads, 0), 4)
+            as positive_reply_rate,
+        round(expected.expected_leads, 2) as expected_leads,
+        case when srm.testable then round(srm.chi_square::numeric, 4) end as srm_chi_square,
+        case when srm.testable then cis.chi_square_p_value(srm.chi_square, srm.degrees::integer) end
+            as srm_p_value,
+        coalesce(srm.testable and cis.chi_square_p_value(srm.chi_square, srm.degrees::integer) < 0.001, false)
+            as srm_flag
+    from expected
+    inner join tests
+        on expected.ab_test_id = tests.ab_test_id
+    left join srm
+        on expected.ab_test_id = srm.ab_test_id
+)
+
+select * from final
