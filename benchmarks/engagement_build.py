@@ -5,8 +5,8 @@ In one run: ``cis generate`` writes a landing folder of ``--leads`` people and `
 vendor events; a seeded share of the event lines (``--later``, default 1%) is held back, with
 copies of already-held lines (duplicate deliveries) and lines the generator wrote as late. The
 rest is loaded (``ingest landing``: the raw load time), the whole project is built once, and
-then the engagement selection (event staging, ``intermediate/engagement``, ``marts/engagement``,
-``marts/content``) is rebuilt from scratch (``--full-refresh``: the full build). The held-back
+then the engagement selection (event staging, ``intermediate/engagement`` and ``content``,
+``marts/engagement``, ``marts/content``) is rebuilt from scratch (``--full-refresh``: the full build). The held-back
 lines are loaded and the same selection is built again without ``--full-refresh`` (incremental
 where a model is incremental, a rebuild where it is a table). The marts are fingerprinted,
 rebuilt from scratch once more and compared: the second build must equal a full rebuild.
@@ -37,6 +37,7 @@ from cis.transform import run_dbt
 SELECTION = [
     "path:dbt_project/models/staging/events",
     "path:dbt_project/models/intermediate/engagement",
+    "path:dbt_project/models/intermediate/content",
     "path:dbt_project/models/marts/engagement",
     "path:dbt_project/models/marts/content",
 ]
@@ -44,7 +45,10 @@ MARTS = {
     "engagement.fct_email_events": "email_event_id",
     "engagement.fct_activities": "activity_id",
     "engagement.fct_activity_engagement": "activity_id",
+    "engagement.fct_contact_events": "contact_event_id",
     "content.dim_templates": "template_id",
+    "content.dim_ab_tests": "ab_test_id",
+    "content.fct_ab_test_results": "ab_test_id, arm_number",
 }
 EVENT_KINDS = ("smartlead", "salesforge", "linkedin", "sms")
 
@@ -92,7 +96,7 @@ def fingerprint(target: Target) -> dict[str, tuple[int, str]]:
     with cursor(target) as cur:
         for table, key in MARTS.items():
             cur.execute(
-                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t.{key}), '')) "
+                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {key}), '')) "
                 f"from {table} as t"
             )
             out[table] = cur.fetchone()

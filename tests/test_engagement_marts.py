@@ -494,3 +494,90 @@ def test_salesforge_variants_are_told_by_their_copy(built: dict) -> None:
         "select sum(sends_without_variant) from content.dim_ab_tests where provider = 'salesforge'",
     )
     assert untold == [(0,)]
+
+
+# ---- feedback into the pool and the validator -------------------------------------------------
+
+
+def test_bounces_and_unsubscribes_reach_the_pool(built: dict) -> None:
+    target = built["target"]
+    bounced = query(
+        target,
+        "select l.email_status, l.pool_status from pool.dim_leads l where l.lead_id in ("
+        "select lead_id from engagement.fct_email_events where bounce_type = 'hard')",
+    )
+    assert bounced and all(status == "bounced" for status, _pool in bounced)
+    assert all(pool in ("bounced", "unsubscribed", "do_not_contact") for _s, pool in bounced)
+    unsubscribed = query(
+        target,
+        "select l.pool_status from pool.dim_leads l where l.lead_id in ("
+        "select lead_id from engagement.fct_email_events where event_type = 'unsubscribe')",
+    )
+    assert unsubscribed and all(p in ("unsubscribed", "do_not_contact") for (p,) in unsubscribed)
+    # Soft bounces leave the address alone.
+    soft_only = query(
+        target,
+        "select count(*) from pool.dim_leads l where l.email_status = 'bounced' and l.lead_id not in ("
+        "select lead_id from engagement.fct_contact_events where event_type = 'bounce')",
+    )
+    assert soft_only == [(0,)]
+
+
+def test_the_validator_reads_what_the_vendors_report(built: dict) -> None:
+    from cis.db import connect
+    from cis.jobs.frames import read_events, read_lead_history
+
+    target = built["target"]
+    events = read_events(target)
+    vendor = query(
+        target, "select event_type, count(*) from engagement.fct_contact_events group by 1"
+    )
+    assert {kind for kind, _n in vendor} >= {"touch", "reply", "bounce", "unsubscribe"}
+    for kind, count in vendor:
+        assert (events["event_type"] == kind).sum() >= count, kind
+    lead_id, email = query(
+        target,
+        "select l.lead_id::text, l.email from pool.dim_leads l where l.lead_id in ("
+        "select lead_id from engagement.fct_contact_events where event_type = 'reply') limit 1",
+    )[0]
+    conn = connect(target)
+    try:
+        _assignments, history = read_lead_history(conn, lead_id, email)
+    finally:
+        conn.close()
+    kinds = {row["event_type"] for row in history}
+    assert {"touch", "reply"} <= kinds  # the already-replied and spacing rules see them
+
+
+def test_assignments_carry_the_contact_summary(built: dict, tmp_path: Path) -> None:
+    target = built["target"]
+    client_id, lead_id, touches, channels = query(
+        target,
+        "select client_id::text, lead_id::text, count(*), array_agg(distinct channel order by channel) "
+        "from engagement.fct_activities where is_touch and lead_id is not null "
+        "group by 1, 2 having count(distinct channel) > 1 limit 1",
+    )[0]
+    from cis.db import connect
+
+    conn = connect(target)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(
+                "insert into cis.lead_assignments (lead_id, client_id, assigned_by) "
+                "values (%s, %s, 'test')",
+                (lead_id, client_id),
+            )
+    finally:
+        conn.close()
+    run_dbt(
+        ["run", "--quiet", "--select", "fct_lead_assignments"],
+        transformer_target(target),
+        work_dir=tmp_path / "dbt",
+    )
+    row = query(
+        target,
+        "select touches, channels_used, emails_sent, first_contacted_at <= last_contacted_at "
+        "from pool.fct_lead_assignments where client_id = %s and lead_id = %s",
+        (client_id, lead_id),
+    )
+    assert row and row[0][0] == touches and row[0][1] == channels and row[0][3]

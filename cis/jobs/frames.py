@@ -38,6 +38,17 @@ left join pool.dim_lead_aliases as al on e.lead_id = al.alias_lead_id
 left join pool.dim_leads as l on e.lead_id is null and lower(e.email) = l.email
 """
 
+# What the vendors report (touches, replies, bounces, unsubscribes, do-not-contact), built by
+# dbt into engagement.fct_contact_events in the same shape; read beside the hand-entered events
+# whenever the engagement marts exist.
+VENDOR_EVENTS = "engagement.fct_contact_events"
+VENDOR_EVENTS_QUERY = f"""
+select coalesce(al.lead_id, e.lead_id)::text as lead_id,
+    e.client_id::text as client_id, e.channel, e.event_type, e.occurred_at
+from {VENDOR_EVENTS} as e
+left join pool.dim_lead_aliases as al on e.lead_id = al.alias_lead_id
+"""
+
 # --- one lead -----------------------------------------------------------------------------
 # The pre-send check reads only the rows of one lead, each through an index: the lead's row
 # (dim_leads primary key), the ids it was ever recorded under (dim_lead_aliases.lead_id), its
@@ -88,6 +99,12 @@ from cis.contact_events as e
 where e.lead_id is null and lower(e.email) = %(email)s
 """
 
+LEAD_VENDOR_EVENTS_QUERY = f"""
+select * from ({VENDOR_EVENTS_QUERY}
+where e.lead_id in ({_RAW_IDS})) as e
+where e.lead_id::uuid = %(lead_id)s::uuid
+"""
+
 # --- the batch form -----------------------------------------------------------------------
 # Only the leads actively assigned to the clients being validated, and only their history:
 # three set-based queries whatever the pool's size (no per-lead query).
@@ -110,6 +127,29 @@ HELD_EVENTS_QUERY = f"""
 select * from ({EVENTS_QUERY}) as e
 where e.lead_id::uuid in ({_HELD})
 """
+
+HELD_VENDOR_EVENTS_QUERY = f"""
+select * from ({VENDOR_EVENTS_QUERY}) as e
+where e.lead_id::uuid in ({_HELD})
+"""
+
+
+def _has_vendor_events(conn: connection) -> bool:
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass(%s) is not null", (VENDOR_EVENTS,))
+        return cur.fetchone()[0]
+
+
+def _events_frame(
+    conn: connection, query: str, vendor_query: str, params: dict | tuple
+) -> pd.DataFrame:
+    """The hand-entered events of ``query`` and, when the marts exist, the vendors' of
+    ``vendor_query`` (same columns)."""
+    events = _fetch_frame(conn, query, params)
+    if not _has_vendor_events(conn):
+        return events
+    vendor = _fetch_frame(conn, vendor_query, params)
+    return pd.concat([events, vendor], ignore_index=True) if len(vendor) else events
 
 
 def _fetch_frame(conn: connection, query: str, params: tuple | dict = ()) -> pd.DataFrame:
@@ -175,9 +215,10 @@ def read_lead_history(
     """One lead's assignments and contact events as plain rows: those :func:`read_assignments`
     and :func:`read_events` give for the lead with this current ``lead_id`` and ``email``."""
     params = {"lead_id": lead_id, "email": email}
-    return _fetch_rows(conn, LEAD_ASSIGNMENTS_QUERY, params), _fetch_rows(
-        conn, LEAD_EVENTS_QUERY, params
-    )
+    events = _fetch_rows(conn, LEAD_EVENTS_QUERY, params)
+    if _has_vendor_events(conn):
+        events += _fetch_rows(conn, LEAD_VENDOR_EVENTS_QUERY, params)
+    return _fetch_rows(conn, LEAD_ASSIGNMENTS_QUERY, params), events
 
 
 def _fetch_rows(conn: connection, query: str, params: dict) -> list[dict]:
@@ -201,7 +242,9 @@ def read_held(
         conn.set_session(isolation_level="REPEATABLE READ", readonly=True)
         leads = _fetch_frame(conn, HELD_LEADS_QUERY, params)
         assignments = _with_times(_fetch_frame(conn, HELD_ASSIGNMENTS_QUERY, params))
-        events = _with_times(_fetch_frame(conn, HELD_EVENTS_QUERY, params))
+        events = _with_times(
+            _events_frame(conn, HELD_EVENTS_QUERY, HELD_VENDOR_EVENTS_QUERY, params)
+        )
         conn.rollback()
         return leads, assignments, events
     finally:
@@ -220,7 +263,12 @@ def read_assignments(target: Target, conn: connection | None = None) -> pd.DataF
 
 
 def read_events(target: Target) -> pd.DataFrame:
-    return _with_times(read_frame(target, EVENTS_QUERY))
+    """Every contact event: hand-entered (cis.contact_events) and reported by the vendors."""
+    conn = connect(target)
+    try:
+        return _with_times(_events_frame(conn, EVENTS_QUERY, VENDOR_EVENTS_QUERY, ()))
+    finally:
+        conn.close()
 
 
 def _with_times(frame: pd.DataFrame) -> pd.DataFrame:

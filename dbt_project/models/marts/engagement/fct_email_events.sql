@@ -132,12 +132,7 @@ final as (
         flagged.sequence_number,
         flagged.subject,
         flagged.clicked_url,
-        case
-            when flagged.event_type <> 'bounce' then null
-            when flagged.bounce_text ~ '(^|[^0-9.])5\.[0-9]{1,3}\.[0-9]{1,3}' then 'hard'
-            when flagged.bounce_text ~ '(^|[^0-9.])4\.[0-9]{1,3}\.[0-9]{1,3}' then 'soft'
-            else 'unknown'
-        end as bounce_type,
+        case when flagged.event_type = 'bounce' then {{ bounce_type('flagged.bounce_text') }} end as bounce_type,
         flagged.delivered_at,
         flagged.occurred_at,
         flagged.received_at,

@@ -62,6 +62,10 @@ contact_events as (
     select * from {{ ref('stg_cis__contact_events') }}
 ),
 
+engagement_signals as (
+    select * from {{ ref('int_engagement_contact_signals') }}
+),
+
 suppression_keys as (
     select * from {{ ref('stg_cis__suppression_keys') }}
 ),
@@ -109,20 +113,39 @@ events_by_lead as (
         lead_id,
         bool_or(event_type = 'do_not_contact') as has_do_not_contact,
         bool_or(event_type = 'unsubscribe') as has_unsubscribed,
-        bool_or(event_type = 'bounce') as has_bounced
+        bool_or(event_type = 'bounce') as has_bounced,
+        bool_or(event_type = 'bounce' and channel = 'email') as has_email_bounced
     from (
         select
             aliases.lead_id,
-            contact_events.event_type
+            contact_events.event_type,
+            contact_events.channel
         from contact_events
         inner join aliases on contact_events.lead_id = aliases.alias_lead_id
         union all
         select
             leads.lead_id,
-            contact_events.event_type
+            contact_events.event_type,
+            contact_events.channel
         from contact_events
         inner join leads on contact_events.email = leads.email
         where contact_events.lead_id is null
+        -- What the vendors report (hard bounces, unsubscribes, do-not-contact), by address.
+        union all
+        select
+            leads.lead_id,
+            engagement_signals.event_type,
+            engagement_signals.channel
+        from engagement_signals
+        inner join leads on engagement_signals.email = leads.email
+        union all
+        select
+            leads.lead_id,
+            engagement_signals.event_type,
+            engagement_signals.channel
+        from engagement_signals
+        inner join leads
+            on engagement_signals.phone_digits = regexp_replace(leads.phone_numbers -> 0 ->> 'sanitized_number', '[^0-9]', '', 'g')
     ) as lead_events
     group by lead_id
 ),
@@ -149,7 +172,8 @@ enriched as (
         suppression_by_lead.deleted_at,
         coalesce(events_by_lead.has_do_not_contact, false) as has_do_not_contact,
         coalesce(events_by_lead.has_unsubscribed, false) as has_unsubscribed,
-        coalesce(events_by_lead.has_bounced, false) as has_bounced
+        coalesce(events_by_lead.has_bounced, false) as has_bounced,
+        coalesce(events_by_lead.has_email_bounced, false) as has_email_bounced
     from leads
     left join organizations on leads.apollo_organization_id = organizations.apollo_organization_id
     left join current_roles on leads.role_record_id = current_roles.person_record_id
@@ -175,8 +199,9 @@ final as (
         title,
         headline,
         email,
-        email_status,
-        coalesce(email_status = 'verified', false) as is_email_verified,
+        -- A hard bounce says more about the address than Apollo's verification did.
+        case when has_email_bounced then 'bounced' else email_status end as email_status,
+        coalesce(email_status = 'verified' and not has_email_bounced, false) as is_email_verified,
         linkedin_url,
         phone_numbers -> 0 ->> 'sanitized_number' as phone,
         phone_numbers,

@@ -1,0 +1,105 @@
+{{
+  config(
+    materialized='table',
+    indexes=[
+      {'columns': ['contact_event_id'], 'unique': True},
+      {'columns': ['lead_id', 'occurred_at']},
+      {'columns': ['client_id']},
+    ],
+    post_hook=["{{ client_row_security('client_id') }}"]
+  )
+}}
+{#-
+    Every contact event the vendors report, per pool lead, in the shape of cis.contact_events:
+    what the validator's touch rules read beside the hand-entered events (docs/engagement.md,
+    "Feedback into the pool"). Touches (fct_activities), replies (attributed as in
+    fct_activity_engagement), hard bounces, unsubscribes and do-not-contact marks.
+-#}
+with
+
+activities as (
+    select * from {{ ref('fct_activities') }}
+),
+
+replies as (
+    select * from {{ ref('int_activity_replies') }}
+),
+
+signals as (
+    select * from {{ ref('int_engagement_contact_signals') }}
+),
+
+contact_points as (
+    select * from {{ ref('int_lead_contact_points') }}
+),
+
+touches as (
+    select
+        provider,
+        activity_key as source_key,
+        lead_id,
+        client_id,
+        channel,
+        'touch' as event_type,
+        sent_at as occurred_at
+    from activities
+    where is_touch and lead_id is not null and sent_at is not null
+),
+
+lead_replies as (
+    select
+        replies.provider,
+        replies.activity_key || '@' || replies.replied_at::text as source_key,
+        activities.lead_id,
+        activities.client_id,
+        activities.channel,
+        case when replies.reply_source = 'opt_out' then 'unsubscribe' else 'reply' end as event_type,
+        replies.replied_at as occurred_at
+    from replies
+    inner join activities
+        on replies.provider = activities.provider and replies.activity_key = activities.activity_key
+    where activities.lead_id is not null
+),
+
+lead_signals as (
+    select distinct
+        signals.provider,
+        coalesce(signals.email, signals.phone_digits) || '@' || coalesce(signals.occurred_at::text, '')
+            as source_key,
+        coalesce(by_email.lead_id, by_phone.lead_id) as lead_id,
+        signals.client_id,
+        signals.channel,
+        signals.event_type,
+        signals.occurred_at
+    from signals
+    left join contact_points as by_email
+        on by_email.contact_kind = 'email' and signals.email = by_email.contact_value
+    left join contact_points as by_phone
+        on by_phone.contact_kind = 'phone' and signals.phone_digits = by_phone.contact_value
+    where coalesce(by_email.lead_id, by_phone.lead_id) is not null and signals.occurred_at is not null
+),
+
+unioned as (
+    select * from touches
+    union all
+    select * from lead_replies
+    where event_type = 'reply'
+    union all
+    select * from lead_signals
+),
+
+final as (
+    select distinct on (provider, event_type, source_key, lead_id)
+        {{ cis_uuid(["'contact_event'", 'provider', 'event_type', 'source_key', 'lead_id::text']) }}
+            as contact_event_id,
+        provider,
+        lead_id,
+        client_id,
+        channel,
+        event_type,
+        occurred_at
+    from unioned
+    order by provider, event_type, source_key, lead_id, occurred_at
+)
+
+select * from final
