@@ -262,6 +262,12 @@ def cursor(target: Target) -> Iterator[psycopg2.extensions.cursor]:
         conn.close()
 
 
+def relation_exists(cur: psycopg2.extensions.cursor, relation: str) -> bool:
+    """Whether ``schema.name`` (a table or view) exists (a mart not built yet does not)."""
+    cur.execute("select to_regclass(%s) is not null", (relation,))
+    return cur.fetchone()[0]
+
+
 def table_columns(cur: psycopg2.extensions.cursor, schema: str, table: str) -> set[str]:
     """The columns of ``schema.table``; empty when the table does not exist (yet)."""
     cur.execute(

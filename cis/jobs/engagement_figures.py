@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cis.db import Target, cursor
+from cis.db import Target, cursor, relation_exists
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,9 @@ class ArmResult:
     is_deleted: bool
 
 
-def _exists(cur, relation: str) -> bool:
-    cur.execute("select to_regclass(%s) is not null", (relation,))
-    return cur.fetchone()[0]
-
-
 def channel_touches(target: Target) -> list[ChannelTouches]:
     with cursor(target) as cur:
-        if not _exists(cur, "engagement.fct_activities"):
+        if not relation_exists(cur, "engagement.fct_activities"):
             return []
         cur.execute(
             """
@@ -69,7 +64,7 @@ def channel_touches(target: Target) -> list[ChannelTouches]:
 
 def email_engagement(target: Target) -> EmailEngagement | None:
     with cursor(target) as cur:
-        if not _exists(cur, "engagement.fct_activity_engagement"):
+        if not relation_exists(cur, "engagement.fct_activity_engagement"):
             return None
         cur.execute(
             """
@@ -102,7 +97,7 @@ def email_engagement(target: Target) -> EmailEngagement | None:
 
 def ab_results(target: Target) -> list[ArmResult]:
     with cursor(target) as cur:
-        if not _exists(cur, "content.fct_ab_test_results"):
+        if not relation_exists(cur, "content.fct_ab_test_results"):
             return []
         cur.execute(
             """

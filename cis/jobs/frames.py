@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 from psycopg2.extensions import connection
 
-from cis.db import Target, connect
+from cis.db import Target, connect, relation_exists
 
 LEADS_QUERY = """
 select
@@ -136,8 +136,7 @@ where e.lead_id::uuid in ({_HELD})
 
 def _has_vendor_events(conn: connection) -> bool:
     with conn.cursor() as cur:
-        cur.execute("select to_regclass(%s) is not null", (VENDOR_EVENTS,))
-        return cur.fetchone()[0]
+        return relation_exists(cur, VENDOR_EVENTS)
 
 
 def _events_frame(

@@ -102,7 +102,7 @@ expected as (
     from measured
 ),
 
-srm as (
+srm_statistics as (
     select
         ab_test_id,
         sum((leads - expected_leads) ^ 2 / expected_leads) as chi_square,
@@ -112,6 +112,15 @@ srm as (
     from expected
     where expected_leads > 0
     group by ab_test_id
+),
+
+srm as (
+    select
+        ab_test_id,
+        round(chi_square::numeric, 4) as chi_square,
+        cis.chi_square_p_value(chi_square, degrees::integer) as p_value
+    from srm_statistics
+    where testable
 ),
 
 final as (
@@ -138,11 +147,9 @@ final as (
         round(expected.positive_replied_leads::numeric / nullif(expected.leads, 0), 4)
             as positive_reply_rate,
         round(expected.expected_leads, 2) as expected_leads,
-        case when srm.testable then round(srm.chi_square::numeric, 4) end as srm_chi_square,
-        case when srm.testable then cis.chi_square_p_value(srm.chi_square, srm.degrees::integer) end
-            as srm_p_value,
-        coalesce(srm.testable and cis.chi_square_p_value(srm.chi_square, srm.degrees::integer) < 0.001, false)
-            as srm_flag
+        srm.chi_square as srm_chi_square,
+        srm.p_value as srm_p_value,
+        coalesce(srm.p_value < 0.001, false) as srm_flag
     from expected
     inner join tests
         on expected.ab_test_id = tests.ab_test_id

@@ -53,12 +53,13 @@ lead_replies as (
         activities.lead_id,
         activities.client_id,
         activities.channel,
-        case when replies.reply_source = 'opt_out' then 'unsubscribe' else 'reply' end as event_type,
+        'reply' as event_type,
         replies.replied_at as occurred_at
     from replies
     inner join activities
         on replies.provider = activities.provider and replies.activity_key = activities.activity_key
-    where activities.lead_id is not null
+    -- An SMS STOP is an unsubscribe, and comes in with the signals below.
+    where activities.lead_id is not null and replies.reply_source <> 'opt_out'
 ),
 
 lead_signals as (
@@ -83,7 +84,6 @@ unioned as (
     select * from touches
     union all
     select * from lead_replies
-    where event_type = 'reply'
     union all
     select * from lead_signals
 ),

@@ -6,17 +6,8 @@
 -#}
 with
 
-source as (
-    {{ raw_event_rows('salesforge', 'sequences') }}
-),
-
 latest_sequences as (
-    select distinct on (campaign_id)
-        campaign_id,
-        payload
-    from source
-    where campaign_id is not null
-    order by campaign_id asc, occurred_at desc nulls last, loaded_at desc, delivery_id desc
+    {{ latest_snapshots('salesforge', 'sequences') }}
 ),
 
 steps as (
