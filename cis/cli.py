@@ -434,8 +434,12 @@ def transform(
 
     target = _admin()
     args = ["build"] + (["--select", select] if select else [])
+
+    def waiting() -> None:
+        console.print("another build of this database is running: waiting for it to finish")
+
     try:
-        run_dbt(args, db.transformer_target(target))
+        run_dbt(args, db.transformer_target(target), on_wait=waiting)
     except DbtFailed as exc:
         console.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(1) from exc

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cis.db import Target, dbt_env, project_root
+from ingestion.pipeline import pipeline_lock
+
+# dbt commands that only read: they never wait for the build lock.
+READ_ONLY_COMMANDS = frozenset({"compile", "debug", "deps", "docs", "list", "ls", "parse", "show"})
+BUILD_LOCK = "dbt-build"
 
 
 class DbtFailed(RuntimeError):
     """dbt exited non-zero; its own output says which node failed."""
 
 
-def run_dbt(
+def dbt_command(
     args: Sequence[str], target: Target, quiet: bool = False, work_dir: Path | None = None
-) -> None:
-    """Run ``dbt <args>`` from the repo root with ``profiles.yml`` pointed at ``target``.
-
-    dbt runs in a child process: its logging and global state stay out of ours. ``work_dir``
-    keeps dbt's target/ and logs/ apart (tests build several databases side by side).
-    """
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment that run ``dbt <args>`` against ``target``."""
     root = project_root()
     env = {**os.environ, **dbt_env(target), "DBT_PROFILES_DIR": str(root)}
     if work_dir is not None:
@@ -37,6 +39,27 @@ def run_dbt(
     # -W: dbt's own entry module warns about being imported twice; harmless.
     command = [sys.executable, "-W", "ignore::RuntimeWarning", "-m", "dbt.cli.main"]
     command += ["--quiet", *args] if quiet else list(args)
-    result = subprocess.run(command, cwd=root, env=env, check=False)
+    return command, env
+
+
+def run_dbt(
+    args: Sequence[str],
+    target: Target,
+    quiet: bool = False,
+    work_dir: Path | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> None:
+    """Run ``dbt <args>`` from the repo root with ``profiles.yml`` pointed at ``target``.
+
+    dbt runs in a child process: its logging and global state stay out of ours. ``work_dir``
+    keeps dbt's target/ and logs/ apart (tests build several databases side by side). A command
+    that writes (build, run, seed ...) holds the database's build lock while it runs: two
+    builds at once would create and swap the same tables, so the second waits (``on_wait`` is
+    called once when it has to).
+    """
+    command, env = dbt_command(args, target, quiet, work_dir)
+    writes = not args or args[0] not in READ_ONLY_COMMANDS
+    with pipeline_lock(target, BUILD_LOCK, on_wait) if writes else contextlib.nullcontext():
+        result = subprocess.run(command, cwd=project_root(), env=env, check=False)
     if result.returncode != 0:
         raise DbtFailed(f"dbt {' '.join(args)} failed (exit {result.returncode})")

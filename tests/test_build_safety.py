@@ -1,0 +1,144 @@
+"""Two builds of one database at once, and a build killed half-way: the marts stay whole and
+readable throughout, and the next build completes with the same rows."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from cis.bootstrap import bootstrap
+from cis.clients import load_clients
+from cis.db import Target, project_root, transformer_target
+from cis.generate import generate_landing
+from cis.generate.events import DEFAULT_CLIENTS
+from cis.jobs.clients_sync import sync_clients
+from cis.jobs.ingest import ingest_landing
+from cis.transform import dbt_command, run_dbt
+from tests.pg import embedded_server, fresh_database, query
+
+MARTS = {
+    "engagement.fct_email_events": "email_event_id",
+    "engagement.fct_activities": "activity_id",
+    "engagement.fct_activity_engagement": "activity_id",
+    "engagement.fct_contact_events": "contact_event_id",
+    "content.fct_ab_test_results": "ab_test_id, arm_number",
+}
+# The engagement and content marts (and the tables between them): enough to take a while.
+REBUILD = [
+    "run",
+    "--quiet",
+    "--select",
+    "path:dbt_project/models/intermediate/engagement",
+    "path:dbt_project/models/intermediate/content",
+    "path:dbt_project/models/marts/engagement",
+    "path:dbt_project/models/marts/content",
+]
+
+
+def fingerprints(target: Target) -> dict[str, tuple[int, str]]:
+    return {
+        table: query(
+            target,
+            f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {key}), '')) "
+            f"from {table} as t",
+        )[0]
+        for table, key in MARTS.items()
+    }
+
+
+def leftovers(target: Target) -> list[str]:
+    """Tables dbt builds beside a mart before swapping them in (``__dbt_tmp``, ``__dbt_backup``)."""
+    rows = query(
+        target,
+        "select table_schema || '.' || table_name from information_schema.tables "
+        "where table_name like '%%__dbt_tmp' or table_name like '%%__dbt_backup'",
+    )
+    return [name for (name,) in rows]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Target, Path, dict]:
+    work = tmp_path_factory.mktemp("build-safety")
+    generate_landing(work / "landing", 300, seed=11, events=True)
+    target = fresh_database(embedded_server(), "build_safety")
+    bootstrap(target)
+    sync_clients(target, load_clients(DEFAULT_CLIENTS))
+    ingest_landing(target, work / "landing", pipelines_dir=work / "dlt")
+    run_dbt(
+        [
+            "build",
+            "--quiet",
+            "--exclude-resource-type",
+            "test",
+            "--exclude-resource-type",
+            "unit_test",
+        ],
+        transformer_target(target),
+        work_dir=work / "dbt",
+    )
+    before = fingerprints(target)
+    assert all(rows > 0 for rows, _digest in before.values())
+    return target, work, before
+
+
+def test_two_builds_at_once_take_turns_and_both_complete(built: tuple) -> None:
+    target, work, before = built
+    waited: list[str] = []
+    errors: list[BaseException] = []
+
+    def build(name: str) -> None:
+        try:
+            run_dbt(
+                REBUILD,
+                transformer_target(target),
+                work_dir=work / name,
+                on_wait=lambda: waited.append(name),
+            )
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build, args=(name,)) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert len(waited) == 1  # one build found the other running and waited for it
+    assert fingerprints(target) == before
+    assert leftovers(target) == []
+
+
+def test_a_build_killed_half_way_leaves_the_marts_whole(built: tuple) -> None:
+    target, work, before = built
+    command, env = dbt_command(REBUILD, transformer_target(target), work_dir=work / "killed")
+    process = subprocess.Popen(command, cwd=project_root(), env=env, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        # Kill dbt while it is writing a mart: a statement on one of the engagement tables.
+        while time.monotonic() < deadline and process.poll() is None:
+            busy = query(
+                target,
+                "select count(*) from pg_stat_activity where state = 'active' "
+                "and query ilike '%%engagement%%fct_%%' and pid <> pg_backend_pid()",
+            )[0][0]
+            if busy:
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "dbt finished before it could be killed"
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+    assert process.returncode == -signal.SIGKILL
+
+    # Every mart is still there, whole: what the killed build had not swapped in is the old table.
+    assert fingerprints(target) == before
+    run_dbt(REBUILD, transformer_target(target), work_dir=work / "after-kill")
+    assert fingerprints(target) == before
+    assert leftovers(target) == []
