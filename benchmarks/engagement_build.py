@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import shutil
 import tempfile
 import time
@@ -30,6 +29,7 @@ from cis.clients import load_clients
 from cis.db import Target, cursor, start_embedded, stop_embedded, transformer_target
 from cis.generate import generate_landing
 from cis.generate.events import DEFAULT_CLIENTS
+from cis.generate.late_events import MARTS, fingerprints, hold_back
 from cis.jobs.clients_sync import sync_clients
 from cis.jobs.ingest import ingest_landing
 from cis.transform import run_dbt
@@ -41,39 +41,6 @@ SELECTION = [
     "path:dbt_project/models/marts/engagement",
     "path:dbt_project/models/marts/content",
 ]
-MARTS = {
-    "engagement.fct_email_events": "email_event_id",
-    "engagement.fct_activities": "activity_id",
-    "engagement.fct_activity_engagement": "activity_id",
-    "engagement.fct_contact_events": "contact_event_id",
-    "content.dim_templates": "template_id",
-    "content.dim_ab_tests": "ab_test_id",
-    "content.fct_ab_test_results": "ab_test_id, arm_number",
-}
-EVENT_KINDS = ("smartlead", "salesforge", "linkedin", "sms")
-
-
-def hold_back(landing: Path, later: Path, share: float, seed: int) -> int:
-    """Move a seeded ``share`` of every event file's lines to the same path under ``later``,
-    plus duplicates of a fifth as many of the lines kept (a second delivery of each)."""
-    rng = random.Random(seed)
-    moved = 0
-    for kind in EVENT_KINDS:
-        for path in sorted((landing / kind).rglob("*.jsonl")):
-            lines = path.read_text().splitlines(keepends=True)
-            keep, hold = [], []
-            for line in lines:
-                (hold if rng.random() < share else keep).append(line)
-            hold += [line for line in keep if rng.random() < share / 5]
-            rng.shuffle(hold)  # and out of order
-            if not hold:
-                continue
-            path.write_text("".join(keep))
-            target = later / path.relative_to(landing)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text("".join(hold))
-            moved += len(hold)
-    return moved
 
 
 def build(target: Target, work: Path, *options: str) -> tuple[float, list[tuple[float, str]]]:
@@ -89,18 +56,6 @@ def build(target: Target, work: Path, *options: str) -> tuple[float, list[tuple[
         ((r["execution_time"], r["unique_id"].rsplit(".", 1)[-1]) for r in results), reverse=True
     )
     return took, slowest[:4]
-
-
-def fingerprint(target: Target) -> dict[str, tuple[int, str]]:
-    out = {}
-    with cursor(target) as cur:
-        for table, key in MARTS.items():
-            cur.execute(
-                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {key}), '')) "
-                f"from {table} as t"
-            )
-            out[table] = cur.fetchone()
-    return out
 
 
 def main() -> None:
@@ -144,9 +99,9 @@ def main() -> None:
             f"{full_s / load_s:.2f}",
             flush=True,
         )
-        after_increment = fingerprint(target)
+        after_increment = fingerprints(target)
         build(target, work / "dbt", "--full-refresh")
-        rebuilt = fingerprint(target)
+        rebuilt = fingerprints(target)
         for table in MARTS:
             same = after_increment[table] == rebuilt[table]
             print(f"  {table}: {rebuilt[table][0]:,} rows, incremental == full rebuild: {same}")

@@ -29,10 +29,12 @@ MARTS = {
     "engagement.fct_contact_events": "contact_event_id",
     "content.fct_ab_test_results": "ab_test_id, arm_number",
 }
-# The engagement and content marts (and the tables between them): enough to take a while.
+# The engagement and content marts (and the tables between them) from scratch: enough work to
+# take a while (an incremental run with nothing new is over in moments).
 REBUILD = [
     "run",
     "--quiet",
+    "--full-refresh",
     "--select",
     "path:dbt_project/models/intermediate/engagement",
     "path:dbt_project/models/intermediate/content",

@@ -1,5 +1,7 @@
-"""Replaying the same landing files, twice or in another order, gives identical engagement and
-content marts: nothing in them depends on the order or the number of times files arrive."""
+"""Replaying the same landing files, twice, in another order, or with some lines arriving late
+(after a build, repeated and out of order), gives identical engagement and content marts:
+nothing in them depends on the order or the number of times files arrive, and an incremental
+build after late events equals a build of everything at once."""
 
 from __future__ import annotations
 
@@ -13,52 +15,34 @@ from cis.clients import load_clients
 from cis.db import Target, transformer_target
 from cis.generate import generate_landing
 from cis.generate.events import DEFAULT_CLIENTS
+from cis.generate.late_events import EVENT_KINDS, fingerprints, hold_back
 from cis.jobs.clients_sync import sync_clients
 from cis.jobs.ingest import ingest_landing
 from cis.transform import run_dbt
-from tests.pg import embedded_server, fresh_database, query
-
-MARTS = {
-    "engagement.fct_email_events": "email_event_id",
-    "engagement.fct_activities": "activity_id",
-    "engagement.fct_activity_engagement": "activity_id",
-    "content.dim_templates": "template_id",
-    "content.dim_ab_tests": "ab_test_id",
-    "content.fct_ab_test_results": "ab_test_id, arm_number",
-}
-EVENT_KINDS = ("smartlead", "salesforge", "linkedin", "sms")
+from tests.pg import embedded_server, fresh_database
 
 
-def fingerprints(target: Target) -> dict[str, tuple[int, str]]:
-    return {
-        table: query(
-            target,
-            f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {key}), '')) "
-            f"from {table} as t",
-        )[0]
-        for table, key in MARTS.items()
-    }
-
-
-def build(target: Target, folders: list[Path], work: Path) -> dict[str, tuple[int, str]]:
+def build(target: Target, loads: list[list[Path]], work: Path) -> dict[str, tuple[int, str]]:
+    """Load each group of folders in turn, building the project after each group."""
     bootstrap(target)
     sync_clients(target, load_clients(DEFAULT_CLIENTS))
-    for folder in folders:
-        ingest_landing(target, folder, pipelines_dir=work / "dlt")
-    # Models and seeds only: the data and unit tests run in test_engagement_marts; here what
-    # counts is what the marts hold.
-    run_dbt(
-        [
-            "build",
-            "--quiet",
-            "--exclude-resource-type",
-            "test",
-            "--exclude-resource-type",
-            "unit_test",
-        ],
-        transformer_target(target),
-        work_dir=work / "dbt",
-    )
+    for folders in loads:
+        for folder in folders:
+            ingest_landing(target, folder, pipelines_dir=work / "dlt")
+        # Models and seeds only: the data and unit tests run in test_engagement_marts; here
+        # what counts is what the marts hold.
+        run_dbt(
+            [
+                "build",
+                "--quiet",
+                "--exclude-resource-type",
+                "test",
+                "--exclude-resource-type",
+                "unit_test",
+            ],
+            transformer_target(target),
+            work_dir=work / "dbt",
+        )
     return fingerprints(target)
 
 
@@ -77,29 +61,51 @@ def split_events(landing: Path, later: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("replay") / "landing"
-    generate_landing(folder, 250, seed=5, events=True)
-    return folder
+def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A generated landing folder, and a folder of lines held back from it to arrive late: 5%
+    of every event file's lines plus second deliveries of 1% of the rest, shuffled."""
+    root = tmp_path_factory.mktemp("replay")
+    generate_landing(root / "landing", 250, seed=5, events=True)
+    assert hold_back(root / "landing", root / "late", share=0.05, seed=5) > 0
+    return root / "landing", root / "late"
 
 
 def test_replaying_twice_or_in_another_order_gives_identical_marts(
-    landing: Path, tmp_path: Path
+    landing: tuple[Path, Path], tmp_path: Path
 ) -> None:
+    now, late = landing
     server = embedded_server()
-    once = build(fresh_database(server, "replay_once"), [landing], tmp_path / "once")
+    once = build(fresh_database(server, "replay_once"), [[now, late]], tmp_path / "once")
     assert all(rows > 0 for rows, _digest in once.values())
 
     # The same files loaded twice: the second load reads nothing new and changes nothing.
-    twice = build(fresh_database(server, "replay_twice"), [landing, landing], tmp_path / "twice")
+    twice = build(
+        fresh_database(server, "replay_twice"), [[now, late, now, late]], tmp_path / "twice"
+    )
     assert twice == once
 
     # Half the event files first, then the Apollo pulls with the other half, from copies in
     # other folders: other file paths, other load order, same lines.
     first, second = tmp_path / "first", tmp_path / "second"
-    shutil.copytree(landing, second)
+    shutil.copytree(now, second)
+    shutil.copytree(late, tmp_path / "second-late")
     assert split_events(second, first) > 0
     reordered = build(
-        fresh_database(server, "replay_reordered"), [first, second], tmp_path / "reordered"
+        fresh_database(server, "replay_reordered"),
+        [[first, second, tmp_path / "second-late"]],
+        tmp_path / "reordered",
     )
     assert reordered == once
+
+
+def test_an_incremental_build_after_late_events_equals_a_build_from_scratch(
+    landing: tuple[Path, Path], tmp_path: Path
+) -> None:
+    now, late = landing
+    server = embedded_server()
+    at_once = build(fresh_database(server, "late_at_once"), [[now, late]], tmp_path / "once")
+    # Built after the first files, then again (incrementally) after the late lines, repeated
+    # and out of order, arrive.
+    target = fresh_database(server, "late_incremental")
+    incremental = build(target, [[now], [late]], tmp_path / "incremental")
+    assert incremental == at_once

@@ -224,6 +224,7 @@ def forget_person(
         with _transaction(transformer) as cur:
             _anonymise_pool(cur, ids, lead_ids)
             _scrub_event_marts(cur, identifiers.emails, lead_ids)
+            _empty_incremental_event_tables(cur)
         removed = files_naming(folder, identifiers.needles(), identifiers.named_in)
         for path in removed:
             path.unlink()
@@ -397,6 +398,27 @@ def _scrub_event_marts(cur, emails: set[str], lead_ids: dict[str, str]) -> None:
             ),
             (list(lead_ids), sorted(emails)),
         )
+
+
+def _empty_incremental_event_tables(cur) -> None:
+    """The event staging and intermediate tables the incremental models keep (copies of raw
+    rows, the person's among them) are emptied, and their state forgotten: the next build reads
+    the scrubbed raw events again in full (docs/engagement.md, "Incremental builds")."""
+    cur.execute("select to_regclass('intermediate.incremental_state')")
+    if cur.fetchone()[0] is None:
+        return
+    cur.execute(
+        "select t.table_schema, t.table_name from information_schema.tables as t "
+        "join intermediate.incremental_state as s on s.model_name = t.table_name "
+        "where t.table_schema in ('staging', 'intermediate') and t.table_type = 'BASE TABLE'"
+    )
+    tables = cur.fetchall()
+    for schema, table in tables:
+        cur.execute(sql.SQL("truncate {}").format(sql.Identifier(schema, table)))
+    cur.execute(
+        "delete from intermediate.incremental_state where model_name = any(%s)",
+        ([table for _schema, table in tables],),
+    )
 
 
 def _anonymise_pool(cur, apollo_ids: set[str], lead_ids: dict[str, str]) -> None:

@@ -18,3 +18,8 @@
 {% macro is_role_email(column) -%}
     (split_part({{ column }}, '@', 1) in ('{{ var("role_email_local_parts") | join("', '") }}'))
 {%- endmacro %}
+
+{#- An email's key, '' for none: the incremental models scope people by it (a row without an address is one more person). -#}
+{% macro email_key_or_blank(column) -%}
+    coalesce({{ email_key(column) }}, '')
+{%- endmacro %}

@@ -48,3 +48,23 @@
         where false
     {%- endif -%}
 {%- endmacro %}
+
+{#- The completed loads dlt recorded in one vendor schema (none when it has loaded nothing yet). -#}
+{% macro raw_event_loads(source_name) -%}
+    {%- set src = source(source_name, '_dlt_loads') -%}
+    {%- set relation = adapter.get_relation(src.database, src.schema, src.identifier) if execute else none -%}
+    {%- if relation is not none -%}
+        select
+            load_id::text as load_id,
+            '{{ source_name }}' as provider,
+            inserted_at::timestamptz as loaded_at
+        from {{ src }}
+        where status = 0
+    {%- else -%}
+        select
+            null::text as load_id,
+            '{{ source_name }}' as provider,
+            null::timestamptz as loaded_at
+        where false
+    {%- endif -%}
+{%- endmacro %}

@@ -1,8 +1,12 @@
 {{
   config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
     indexes=[{'columns': ['provider', 'campaign_id', 'recipient_ref'], 'unique': True}],
-    post_hook=["analyze {{ this }}"]
+    pre_hook=["{{ clear_person_scope(in_refreshed_rows('recipient_ref', ref('int_activities'), 'recipient_ref')) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ analyze_if_rebuilt() }}"]
   )
 }}
 {#-
@@ -11,10 +15,12 @@
     (Smartlead's lead category Interested, Meeting Request or Information Request; Salesforge's
     positive_reply) until the reply analyzer classifies replies itself.
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}, {{ ref('int_activities') }}
 with
 
 activities as (
     select * from {{ ref('fct_activities') }}
+    where {{ in_refreshed_rows('recipient_ref', ref('int_activities'), 'recipient_ref') }}
 ),
 
 engagement as (
@@ -23,10 +29,15 @@ engagement as (
 
 statistics as (
     select * from {{ ref('stg_smartlead__statistics') }}
+    where stats_id in (
+        select activities.activity_key from activities
+        where activities.provider = 'smartlead'
+    )
 ),
 
 salesforge_events as (
     select * from {{ ref('stg_salesforge__email_events') }}
+    where lead_key in (select {{ email_key_or_blank('activities.lead_email') }} from activities)
 ),
 
 positive_activities as (

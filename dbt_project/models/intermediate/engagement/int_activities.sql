@@ -1,32 +1,45 @@
 {{
   config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
     indexes=[
       {'columns': ['provider', 'activity_key'], 'unique': True},
       {'columns': ['provider', 'campaign_id', 'contact_value']},
+      {'columns': ['lead_key']},
+      {'columns': ['contact_key']},
+      {'columns': ['recipient_ref']},
+      {'columns': ['refreshed_at']},
     ],
-    post_hook=["analyze {{ this }}"]
+    pre_hook=["{{ clear_person_scope(activity_in_person_scope('channel', 'lead_key', 'contact_key')) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ analyze_if_rebuilt() }}", "{{ analyze_refreshed_at() }}"]
   )
 }}
 {#-
     Every outbound action on every channel, one row each, with its lead, client, template and
     copy: emails (int_email_sends), LinkedIn actions (HeyReach: profile views, likes, follows,
     connection requests, messages, InMails) and SMS (Twilio status callbacks, one row per
-    message). Whether an action is a touch, and the numbering, is fct_activities' work. A table:
-    three models read it, and the planner needs its real size.
+    message). Whether an action is a touch, and the numbering, is fct_activities' work. Each
+    row is stamped with the build that recomputed it (`refreshed_at`): the per-recipient models
+    follow the stamps (docs/engagement.md, "Incremental builds").
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with
 
 email_sends as (
     select * from {{ ref('int_email_sends') }}
+    where {{ in_person_scope('lead_key', 'email') }}
 ),
 
 linkedin_events as (
     select * from {{ ref('stg_heyreach__linkedin_events') }}
+    where {{ activity_in_person_scope("'linkedin'", 'lead_key', "coalesce(lead_linkedin_key, '')") }}
 ),
 
 sms_events as (
     select * from {{ ref('stg_twilio__sms_events') }}
+    where {{ in_person_scope('phone_key', 'phone') }}
 ),
 
 templates as (
@@ -43,6 +56,7 @@ contact_points as (
 
 salesforge_variants as (
     select * from {{ ref('int_salesforge_send_variants') }}
+    where {{ in_person_scope('lead_key', 'email') }}
 ),
 
 -- A step whose template is not known by id (Salesforge webhooks, Smartlead sends without a
@@ -67,8 +81,10 @@ emails as (
         'email' as activity_type,
         email_sends.campaign_id,
         email_sends.lead_email,
+        email_sends.lead_key,
         'email' as contact_kind,
         email_sends.lead_email as contact_value,
+        email_sends.lead_key as contact_key,
         email_sends.vendor_lead_id,
         email_sends.sequence_number,
         email_sends.step_id,
@@ -106,8 +122,10 @@ linkedin_actions as (
         event_type as activity_type,
         campaign_id,
         lead_email,
+        lead_key,
         'linkedin' as contact_kind,
         lead_linkedin_key as contact_value,
+        coalesce(lead_linkedin_key, '') as contact_key,
         vendor_lead_id,
         null::integer as sequence_number,
         null as step_id,
@@ -135,8 +153,10 @@ sms_messages as (
         'sms' as activity_type,
         min(agency_number) as campaign_id,
         null as lead_email,
+        '' as lead_key,
         'phone' as contact_kind,
         min(lead_phone_digits) as contact_value,
+        coalesce(min(lead_phone_digits), '') as contact_key,
         null as vendor_lead_id,
         null::integer as sequence_number,
         null as step_id,
@@ -176,9 +196,17 @@ final as (
         client_campaigns.client_id,
         unioned.campaign_id,
         coalesce(by_email.lead_id, by_contact.lead_id) as lead_id,
+        -- A person the pool does not know is still one recipient, by the address used.
+        coalesce(
+            coalesce(by_email.lead_id, by_contact.lead_id)::text,
+            unioned.contact_kind || ':' || nullif(unioned.contact_key, ''),
+            'activity:' || unioned.provider || ':' || unioned.activity_key
+        ) as recipient_ref,
         unioned.lead_email,
+        unioned.lead_key,
         unioned.contact_kind,
         unioned.contact_value,
+        unioned.contact_key,
         unioned.vendor_lead_id,
         unioned.sequence_number,
         unioned.step_id,
@@ -200,14 +228,15 @@ final as (
         unioned.sent_at,
         unioned.delivery_status,
         unioned.error_code,
-        unioned.known_from
+        unioned.known_from,
+        '{{ run_started_at }}'::timestamptz as refreshed_at
     from unioned
     left join templates
         on unioned.template_id = templates.template_id
     left join client_campaigns
         on unioned.provider = client_campaigns.vendor and unioned.campaign_id = client_campaigns.campaign_id
     left join contact_points as by_email
-        on by_email.contact_kind = 'email' and unioned.lead_email = by_email.contact_value
+        on by_email.contact_kind = 'email' and unioned.lead_key = by_email.contact_value
     left join contact_points as by_contact
         on unioned.contact_kind = by_contact.contact_kind and unioned.contact_value = by_contact.contact_value
 )

@@ -1,3 +1,18 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
+    indexes=[
+      {'columns': ['provider', 'activity_key']},
+      {'columns': ['lead_key']},
+      {'columns': ['contact_key']},
+    ],
+    pre_hook=["{{ clear_person_scope(activity_in_person_scope('channel', 'lead_key', 'contact_key')) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ analyze_if_rebuilt() }}"]
+  )
+}}
 {#-
     Each reply, opt-out or unsubscribe-by-text with the activity it answered (docs/engagement.md,
     "Reply attribution"). A reply belongs to the step it answered: the webhook's step number when
@@ -6,31 +21,73 @@
     so a statistics reply is one reply per campaign, lead and time, attributed the same way, never
     a reply to every row that carries it.
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with
 
 activities as (
     select * from {{ ref('int_activities') }}
+    where {{ activity_in_person_scope('channel', 'lead_key', 'contact_key') }}
 ),
 
 email_events as (
     select * from {{ ref('fct_email_events') }}
+    where event_type = 'reply' and {{ in_person_scope(email_key_or_blank('lead_email'), 'email') }}
 ),
 
 statistics as (
     select * from {{ ref('stg_smartlead__statistics') }}
+    where {{ in_person_scope('lead_key', 'email') }}
 ),
 
 linkedin_events as (
     select * from {{ ref('stg_heyreach__linkedin_events') }}
+    where {{ activity_in_person_scope("'linkedin'", 'lead_key', "coalesce(lead_linkedin_key, '')") }}
 ),
 
 sms_events as (
     select * from {{ ref('stg_twilio__sms_events') }}
+    where {{ in_person_scope('phone_key', 'phone') }}
+),
+
+-- A duplicate delivery is the same reply: the first delivery's time counts.
+linkedin_replies as (
+    select distinct on (event_key)
+        'heyreach' as provider,
+        'linkedin' as channel,
+        lead_key,
+        coalesce(lead_linkedin_key, '') as contact_key,
+        campaign_id,
+        lead_linkedin_key as contact_value,
+        null::integer as sequence_number,
+        occurred_at as replied_at,
+        'webhook' as reply_source
+    from linkedin_events
+    where event_type in ('first_reply', 'reply')
+    order by event_key, received_at nulls last, loaded_at, delivery_id
+),
+
+sms_replies as (
+    select distinct on (event_key)
+        'twilio' as provider,
+        'sms' as channel,
+        '' as lead_key,
+        phone_key as contact_key,
+        agency_number as campaign_id,
+        lead_phone_digits as contact_value,
+        null::integer as sequence_number,
+        occurred_at as replied_at,
+        case when event_type = 'opt_out' then 'opt_out' else 'webhook' end as reply_source
+    from sms_events
+    where event_type in ('inbound_message', 'opt_out')
+    order by event_key, received_at nulls last, loaded_at, delivery_id
 ),
 
 replies as (
     select
         provider,
+        'email' as channel,
+        {{ email_key_or_blank('lead_email') }} as lead_key,
+        {{ email_key_or_blank('lead_email') }} as contact_key,
         campaign_id,
         lead_email as contact_value,
         sequence_number,
@@ -41,6 +98,9 @@ replies as (
     union all
     select distinct
         'smartlead' as provider,
+        'email' as channel,
+        lead_key,
+        lead_key as contact_key,
         campaign_id,
         lead_email as contact_value,
         null::integer as sequence_number,
@@ -49,31 +109,18 @@ replies as (
     from statistics
     where reply_at is not null
     union all
-    select distinct on (event_key)
-        'heyreach' as provider,
-        campaign_id,
-        lead_linkedin_key as contact_value,
-        null::integer as sequence_number,
-        occurred_at as replied_at,
-        'webhook' as reply_source
-    from linkedin_events
-    where event_type in ('first_reply', 'reply')
+    select * from linkedin_replies
     union all
-    select distinct on (event_key)
-        'twilio' as provider,
-        agency_number as campaign_id,
-        lead_phone_digits as contact_value,
-        null::integer as sequence_number,
-        occurred_at as replied_at,
-        case when event_type = 'opt_out' then 'opt_out' else 'webhook' end as reply_source
-    from sms_events
-    where event_type in ('inbound_message', 'opt_out')
+    select * from sms_replies
 ),
 
 touches as (
     select
         activity_key,
         provider,
+        channel,
+        lead_key,
+        contact_key,
         campaign_id,
         contact_value,
         sequence_number,
@@ -114,6 +161,9 @@ unmatched as (
 timeline as (
     select
         provider,
+        channel,
+        lead_key,
+        contact_key,
         campaign_id,
         contact_value,
         sent_at as at,
@@ -125,6 +175,9 @@ timeline as (
     union all
     select
         provider,
+        channel,
+        lead_key,
+        contact_key,
         campaign_id,
         contact_value,
         replied_at as at,
@@ -149,6 +202,9 @@ islands as (
 by_time as (
     select
         replies.provider,
+        replies.channel,
+        replies.lead_key,
+        replies.contact_key,
         replies.campaign_id,
         replies.contact_value,
         replies.replied_at,
@@ -170,14 +226,20 @@ attributed as (
         provider,
         activity_key,
         replied_at,
-        reply_source
+        reply_source,
+        channel,
+        lead_key,
+        contact_key
     from by_step
     union all
     select
         provider,
         activity_key,
         replied_at,
-        reply_source
+        reply_source,
+        channel,
+        lead_key,
+        contact_key
     from by_time
 )
 

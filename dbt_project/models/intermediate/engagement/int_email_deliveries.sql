@@ -1,3 +1,18 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
+    indexes=[
+      {'columns': ['lead_key']},
+      {'columns': ['provider', 'message_key']},
+      {'columns': ['provider', 'campaign_id', 'event_type']},
+    ],
+    pre_hook=["{{ clear_person_scope(in_person_scope('lead_key', 'email')) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ analyze_if_rebuilt() }}"]
+  )
+}}
 {#-
     Every delivery of an email event from both vendors (and both Smartlead dialects) in one
     shape, each with the email it is about (`message_key`): Smartlead's `stats_id`; for dialect B,
@@ -5,18 +20,22 @@
     `lead:<campaign>:<lead id>:<step>`; Salesforge's `emailId`. Duplicates are still separate
     rows here.
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with
 
 smartlead as (
     select * from {{ ref('stg_smartlead__email_events') }}
+    where {{ in_person_scope('lead_key', 'email') }}
 ),
 
 salesforge as (
     select * from {{ ref('stg_salesforge__email_events') }}
+    where {{ in_person_scope('lead_key', 'email') }}
 ),
 
 stats_by_step as (
     select * from {{ ref('int_smartlead_stats_by_step') }}
+    where {{ in_person_scope('lead_key', 'email') }}
 ),
 
 smartlead_deliveries as (
@@ -29,6 +48,7 @@ smartlead_deliveries as (
         smartlead.event_type,
         smartlead.campaign_id,
         smartlead.lead_email,
+        smartlead.lead_key,
         smartlead.vendor_lead_id,
         coalesce(
             smartlead.stats_id,
@@ -46,7 +66,8 @@ smartlead_deliveries as (
         smartlead.ip_address,
         smartlead.occurred_at,
         smartlead.received_at,
-        smartlead.loaded_at
+        smartlead.loaded_at,
+        smartlead.load_id
     from smartlead
     left join stats_by_step
         on
@@ -67,6 +88,7 @@ salesforge_deliveries as (
         event_type,
         campaign_id,
         lead_email,
+        lead_key,
         vendor_lead_id,
         email_id as message_key,
         sequence_number,
@@ -80,7 +102,8 @@ salesforge_deliveries as (
         ip_address,
         occurred_at,
         received_at,
-        loaded_at
+        loaded_at,
+        load_id
     from salesforge
     where event_type in ('sent', 'open', 'click', 'reply', 'bounce', 'unsubscribe')
 ),

@@ -1,17 +1,34 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
+    indexes=[
+      {'columns': ['provider', 'message_key'], 'unique': True},
+      {'columns': ['lead_key']},
+    ],
+    pre_hook=["{{ clear_person_scope(in_person_scope('lead_key', 'email')) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ analyze_if_rebuilt() }}"]
+  )
+}}
 {#-
     One row per email sent (provider and message_key), from whatever told of it: the vendor's
     sent webhook (the first delivery of it), Smartlead's statistics row for the same stats_id, or
     both. The webhook's rendered copy and time win; the statistics row adds the step and variant
     ids, which webhooks do not carry.
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with
 
 deliveries as (
     select * from {{ ref('int_email_deliveries') }}
+    where {{ in_person_scope('lead_key', 'email') }}
 ),
 
 statistics as (
     select * from {{ ref('stg_smartlead__statistics') }}
+    where {{ in_person_scope('lead_key', 'email') }}
 ),
 
 webhook_sends as (
@@ -20,6 +37,7 @@ webhook_sends as (
         message_key,
         campaign_id,
         lead_email,
+        lead_key,
         vendor_lead_id,
         sequence_number,
         nullif(trim(subject), '') as subject,
@@ -37,6 +55,7 @@ statistics_sends as (
         stats_id as message_key,
         campaign_id,
         lead_email,
+        lead_key,
         sequence_number,
         step_id,
         variant_id,
@@ -53,6 +72,7 @@ merged as (
         coalesce(webhook_sends.message_key, statistics_sends.message_key) as message_key,
         coalesce(webhook_sends.campaign_id, statistics_sends.campaign_id) as campaign_id,
         coalesce(webhook_sends.lead_email, statistics_sends.lead_email) as lead_email,
+        {{ email_key_or_blank('coalesce(webhook_sends.lead_email, statistics_sends.lead_email)') }} as lead_key,
         webhook_sends.vendor_lead_id,
         coalesce(webhook_sends.sequence_number, statistics_sends.sequence_number) as sequence_number,
         statistics_sends.step_id,

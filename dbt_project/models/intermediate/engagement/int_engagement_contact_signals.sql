@@ -7,10 +7,6 @@
 -#}
 with
 
-deliveries as (
-    select * from {{ ref('int_email_deliveries') }}
-),
-
 statistics as (
     select * from {{ ref('stg_smartlead__statistics') }}
 ),
@@ -33,16 +29,29 @@ client_campaigns as (
 
 signals as (
     select
-        provider,
+        'smartlead' as provider,
         campaign_id,
         'email' as channel,
-        case when event_type = 'bounce' then 'bounce' else 'unsubscribe' end as event_type,
+        event_type,
         lead_email as email,
         null as phone_digits,
         occurred_at
-    from deliveries
+    from smartlead_events
     where
         (event_type = 'bounce' and {{ bounce_type('bounce_text') }} = 'hard')
+        or event_type = 'unsubscribe'
+    union all
+    select
+        'salesforge' as provider,
+        campaign_id,
+        'email' as channel,
+        event_type,
+        lead_email as email,
+        null as phone_digits,
+        occurred_at
+    from salesforge_events
+    where
+        (event_type = 'bounce' and {{ bounce_type('content_text') }} = 'hard')
         or event_type = 'unsubscribe'
     union all
     select

@@ -1,12 +1,29 @@
+{{
+  config(
+    materialized='table',
+    indexes=[
+      {'columns': ['contact_kind', 'contact_value'], 'unique': True},
+      {'columns': ['lead_id']},
+    ],
+    post_hook=["{{ analyze_if_rebuilt() }}"]
+  )
+}}
 {#-
     Every address a pool lead can be reached at, one lead per address: the email, the LinkedIn
     profile (normalised as the pool's identity keys are) and the phone numbers (digits only, as
-    E.164 without the plus). Touches on any channel find their lead through this.
+    E.164 without the plus). Touches on any channel find their lead through this. A table: every
+    build of the event models reads it several times.
 -#}
 with
 
 leads as (
-    select * from {{ ref('dim_leads') }}
+    select
+        lead_id,
+        email,
+        linkedin_url,
+        phone,
+        phone_numbers
+    from {{ ref('dim_leads') }}
 ),
 
 points as (

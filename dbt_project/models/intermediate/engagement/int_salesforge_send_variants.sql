@@ -1,3 +1,17 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
+    indexes=[
+      {'columns': ['provider', 'message_key'], 'unique': True},
+      {'columns': ['lead_key']},
+    ],
+    pre_hook=["{{ clear_person_scope(in_person_scope('lead_key', 'email')) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ analyze_if_rebuilt() }}"]
+  )
+}}
 {#-
     The variant of each Salesforge email sent at a step with several variants. Salesforge's
     webhooks name the step but no variant, so the copy decides: the variant is the step's one
@@ -5,11 +19,12 @@
     any text, match what was sent. A send that matches no template, or more than one, keeps no
     variant.
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with
 
 sends as (
     select * from {{ ref('int_email_sends') }}
-    where provider = 'salesforge'
+    where provider = 'salesforge' and {{ in_person_scope('lead_key', 'email') }}
 ),
 
 templates as (
@@ -32,6 +47,7 @@ patterns as (
 sent_copy as (
     select
         message_key,
+        lead_key,
         campaign_id,
         sequence_number,
         coalesce(subject, '') as subject,
@@ -42,6 +58,7 @@ sent_copy as (
 matches as (
     select
         sent_copy.message_key,
+        sent_copy.lead_key,
         patterns.variant_id,
         patterns.template_id
     from sent_copy
@@ -58,6 +75,7 @@ single_matches as (
     select
         'salesforge' as provider,
         message_key,
+        min(lead_key) as lead_key,
         min(variant_id) as variant_id,
         min(template_id::text)::uuid as template_id
     from matches

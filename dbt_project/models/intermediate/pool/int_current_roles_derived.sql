@@ -7,7 +7,7 @@
 {{ config(
     materialized='table',
     indexes=[{'columns': ['person_record_id'], 'unique': true}],
-    post_hook=["analyze {{ this }}"]
+    post_hook=["{{ analyze_if_rebuilt() }}"]
 ) }}
 
 with

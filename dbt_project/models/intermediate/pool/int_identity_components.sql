@@ -18,7 +18,7 @@
         {'columns': ['apollo_person_id'], 'unique': true},
         {'columns': ['lead_id']},
     ],
-    post_hook=["analyze {{ this }}"]
+    post_hook=["{{ analyze_if_rebuilt() }}"]
 ) }}
 
 with recursive

@@ -17,7 +17,7 @@
         {'columns': ['lead_id'], 'unique': true},
         {'columns': ['role_record_id']},
     ],
-    post_hook=["analyze {{ this }}"]
+    post_hook=["{{ analyze_if_rebuilt() }}"]
 ) }}
 {%- set role_fields = [
     'title', 'seniority', 'departments', 'subdepartments', 'functions', 'apollo_organization_id'

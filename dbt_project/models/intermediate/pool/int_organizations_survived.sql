@@ -6,7 +6,7 @@
 {{ config(
     materialized='table',
     indexes=[{'columns': ['apollo_organization_id'], 'unique': true}],
-    post_hook=["analyze {{ this }}"]
+    post_hook=["{{ analyze_if_rebuilt() }}"]
 ) }}
 
 with

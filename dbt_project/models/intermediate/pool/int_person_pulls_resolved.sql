@@ -15,7 +15,7 @@
         {'columns': ['lead_id', 'pull_sequence']},
         {'columns': ['apollo_person_id']},
     ],
-    post_hook=["analyze {{ this }}"]
+    post_hook=["{{ analyze_if_rebuilt() }}"]
 ) }}
 
 with

@@ -1,15 +1,20 @@
 {{
   config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
     indexes=[
       {'columns': ['activity_id'], 'unique': True},
       {'columns': ['provider', 'activity_key']},
       {'columns': ['client_id']},
       {'columns': ['lead_id', 'sent_at']},
+      {'columns': ['recipient_ref']},
       {'columns': ['template_id']},
       {'columns': ['sent_at']},
     ],
-    post_hook=["{{ client_row_security('client_id') }}"]
+    pre_hook=["{{ clear_person_scope(in_refreshed_rows('recipient_ref', ref('int_activities'), 'recipient_ref')) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ client_row_security('client_id') }}"]
   )
 }}
 {#-
@@ -18,10 +23,12 @@
     client across channels in time order; profile views, likes and follows are kept as activities
     but are not touches. Local send times come from the tz database, so clock changes are right.
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with
 
 activities as (
     select * from {{ ref('int_activities') }}
+    where {{ in_refreshed_rows('recipient_ref', ref('int_activities'), 'recipient_ref') }}
 ),
 
 lead_zones as (
@@ -31,10 +38,6 @@ lead_zones as (
 recipients as (
     select
         *,
-        -- A person the pool does not know is still one recipient, by the address used.
-        coalesce(
-            lead_id::text, contact_kind || ':' || contact_value, 'activity:' || provider || ':' || activity_key
-        ) as recipient_ref,
         activity_type in ('email', 'sms', 'connection_request', 'message', 'inmail') as is_touch
     from activities
 ),

@@ -1,12 +1,16 @@
 {{
   config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
     indexes=[
       {'columns': ['activity_id'], 'unique': True},
       {'columns': ['client_id']},
       {'columns': ['lead_id']},
     ],
-    post_hook=["{{ client_row_security('client_id') }}"]
+    pre_hook=["{{ clear_activity_scope() }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ client_row_security('client_id') }}"]
   )
 }}
 {#-
@@ -14,18 +18,22 @@
     opens and clicks by people beside the raw ones (machine opens and bot clicks are counted, not
     believed), the reply attributed to the step it answered, bounces and unsubscribes.
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}, {{ ref('fct_activities') }}
 with
 
 activities as (
     select * from {{ ref('int_activities') }}
+    where {{ in_refreshed_rows('(provider, activity_key)', ref('int_activities'), 'provider, activity_key') }}
 ),
 
 email_events as (
     select * from {{ ref('fct_email_events') }}
+    where {{ in_refreshed_rows('(provider, message_key)', ref('int_activities'), 'provider, activity_key') }}
 ),
 
 replies as (
     select * from {{ ref('int_activity_replies') }}
+    where {{ in_refreshed_rows('(provider, activity_key)', ref('int_activities'), 'provider, activity_key') }}
 ),
 
 statistics as (
@@ -35,6 +43,7 @@ statistics as (
         is_bounced,
         is_unsubscribed
     from {{ ref('stg_smartlead__statistics') }}
+    where {{ in_refreshed_rows("('smartlead', stats_id)", ref('int_activities'), 'provider, activity_key') }}
 ),
 
 email_engagement as (

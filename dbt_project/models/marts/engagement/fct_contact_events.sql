@@ -1,12 +1,16 @@
 {{
   config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
     indexes=[
       {'columns': ['contact_event_id'], 'unique': True},
       {'columns': ['lead_id', 'occurred_at']},
       {'columns': ['client_id']},
     ],
-    post_hook=["{{ client_row_security('client_id') }}"]
+    pre_hook=["{{ clear_person_scope(in_contact_event_scope('lead_id')) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ client_row_security('client_id') }}"]
   )
 }}
 {#-
@@ -15,10 +19,12 @@
     "Feedback into the pool"). Touches (fct_activities), replies (attributed as in
     fct_activity_engagement), hard bounces, unsubscribes and do-not-contact marks.
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}, {{ ref('int_activities') }}
 with
 
 activities as (
     select * from {{ ref('fct_activities') }}
+    where {{ in_contact_event_scope('lead_id') }}
 ),
 
 replies as (
@@ -77,7 +83,10 @@ lead_signals as (
         on by_email.contact_kind = 'email' and signals.email = by_email.contact_value
     left join contact_points as by_phone
         on by_phone.contact_kind = 'phone' and signals.phone_digits = by_phone.contact_value
-    where coalesce(by_email.lead_id, by_phone.lead_id) is not null and signals.occurred_at is not null
+    where
+        coalesce(by_email.lead_id, by_phone.lead_id) is not null
+        and signals.occurred_at is not null
+        and {{ in_contact_event_scope('coalesce(by_email.lead_id, by_phone.lead_id)') }}
 ),
 
 unioned as (

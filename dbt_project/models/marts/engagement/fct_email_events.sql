@@ -1,6 +1,9 @@
 {{
   config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    tags=['person_scoped'],
     indexes=[
       {'columns': ['email_event_id'], 'unique': True},
       {'columns': ['provider', 'message_key']},
@@ -8,7 +11,8 @@
       {'columns': ['lead_id']},
       {'columns': ['occurred_at']},
     ],
-    post_hook=["{{ client_row_security('client_id') }}"]
+    pre_hook=["{{ clear_person_scope(in_person_scope(email_key_or_blank('lead_email'), 'email')) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ client_row_security('client_id') }}"]
   )
 }}
 {#-
@@ -23,9 +27,15 @@
       before any open of that email in a campaign that tracks opens, or two or more clicks on one
       email within 5 seconds of each other (a scanner clicks every link at once).
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with
 
 deliveries_raw as (
+    select * from {{ ref('int_email_deliveries') }}
+    where {{ in_person_scope('lead_key', 'email') }}
+),
+
+all_deliveries as (
     select * from {{ ref('int_email_deliveries') }}
 ),
 
@@ -63,16 +73,37 @@ sends as (
     group by provider, message_key
 ),
 
+-- A campaign tracks opens when any email of it was opened, whoever opened it: one index probe
+-- per campaign, not a scan of every open.
+campaigns as (
+    select distinct
+        provider,
+        campaign_id
+    from first_deliveries
+),
+
+campaigns_tracking_opens as (
+    select
+        provider,
+        campaign_id
+    from campaigns
+    where exists (
+        select 1 from all_deliveries as opens
+        where
+            opens.provider = campaigns.provider
+            and (opens.campaign_id = campaigns.campaign_id or (opens.campaign_id is null and campaigns.campaign_id is null))
+            and opens.event_type = 'open'
+    )
+),
+
 timed as (
     select
         events.*,
+        campaigns_tracking_opens.provider is not null as campaign_tracks_opens,
         coalesce(sends.sent_at, events.message_sent_at) as delivered_at,
         min(events.occurred_at) filter (where events.event_type = 'open') over (
             partition by events.provider, events.message_key
         ) as first_open_at,
-        bool_or(events.event_type = 'open') over (
-            partition by events.provider, events.campaign_id
-        ) as campaign_tracks_opens,
         -- Clicks on the same email within 5 seconds either side, this one included.
         case
             when events.event_type = 'click' and events.message_key is not null and events.occurred_at is not null
@@ -85,6 +116,10 @@ timed as (
     from first_deliveries as events
     left join sends
         on events.provider = sends.provider and events.message_key = sends.message_key
+    left join campaigns_tracking_opens
+        on
+            events.provider = campaigns_tracking_opens.provider
+            and events.campaign_id is not distinct from campaigns_tracking_opens.campaign_id
 ),
 
 flagged as (

@@ -1,13 +1,30 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[
+      {'columns': ['load_id']},
+      {'columns': ['lead_key']},
+      {'columns': ['lead_linkedin_key']},
+    ],
+    pre_hook=["{{ clear_load_scope('heyreach', 'webhook_events') }}"],
+    post_hook=["{{ record_refresh(raw_inputs_version('heyreach', 'webhook_events')) }}", "{{ analyze_if_rebuilt() }}"]
+  )
+}}
+{% set load_scope = staged_load_scope('heyreach', 'webhook_events') %}
 {#-
     HeyReach (LinkedIn) webhook deliveries in the project's event names. The body value is the
     lower-case form of the API's enum; a delivery without any event type (it happens) is kept as
     `other`. The message a delivery is about is the newest of `recent_messages` (newest first)
     written by the side that acted: the sender for a message or InMail sent, the lead for a reply.
 -#}
+-- depends_on: {{ ref('stg_dlt__event_loads') }}
 with
 
 source as (
-    {{ raw_event_rows('heyreach', 'webhook_events') }}
+    select * from ({{ raw_event_rows('heyreach', 'webhook_events') }}) as raw_rows
+    where {{ in_load_scope('load_id', load_scope) }}
 ),
 
 renamed as (
@@ -33,6 +50,7 @@ renamed as (
         campaign_id,
         payload #>> '{campaign,name}' as campaign_name,
         lead_email,
+        coalesce({{ email_key('lead_email') }}, '') as lead_key,
         {{ linkedin_key('lead_linkedin_url') }} as lead_linkedin_key,
         payload #>> '{lead,id}' as vendor_lead_id,
         payload #>> '{sender,id}' as sender_id,
@@ -44,6 +62,7 @@ renamed as (
         occurred_at,
         received_at,
         loaded_at,
+        load_id,
         payload
     from source
 ),
@@ -86,6 +105,7 @@ final as (
         campaign_id,
         campaign_name,
         lead_email,
+        lead_key,
         lead_linkedin_key,
         vendor_lead_id,
         sender_id,
@@ -94,7 +114,8 @@ final as (
         message_text,
         coalesce(occurred_at, message_at, received_at) as occurred_at,
         received_at,
-        loaded_at
+        loaded_at,
+        load_id
     from with_message
 )
 

@@ -1,11 +1,29 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[
+      {'columns': ['load_id']},
+      {'columns': ['lead_key']},
+      {'columns': ['campaign_id']},
+      {'columns': ['event_type']},
+    ],
+    pre_hook=["{{ clear_load_scope('salesforge', 'webhook_events') }}"],
+    post_hook=["{{ record_refresh(raw_inputs_version('salesforge', 'webhook_events')) }}", "{{ analyze_if_rebuilt() }}"]
+  )
+}}
+{% set load_scope = staged_load_scope('salesforge', 'webhook_events') %}
 {#-
     Salesforge webhook deliveries: `webhookInfo{type, eventTime}`, the email in `sequenceEmail`
     (for a reply, the reply itself), the step in `emailSentData.step`, the contact in `contact`.
 -#}
+-- depends_on: {{ ref('stg_dlt__event_loads') }}
 with
 
 source as (
-    {{ raw_event_rows('salesforge', 'webhook_events') }}
+    select * from ({{ raw_event_rows('salesforge', 'webhook_events') }}) as raw_rows
+    where {{ in_load_scope('load_id', load_scope) }}
 ),
 
 renamed as (
@@ -29,6 +47,7 @@ renamed as (
         end as event_type,
         campaign_id,
         lead_email,
+        coalesce({{ email_key('lead_email') }}, '') as lead_key,
         payload #>> '{contact,id}' as vendor_lead_id,
         payload #>> '{sequenceEmail,emailId}' as email_id,
         {{ event_int("payload #>> '{emailSentData,step}'") }} as sequence_number,
@@ -42,6 +61,7 @@ renamed as (
         occurred_at,
         received_at,
         loaded_at,
+        load_id,
         source_file,
         source_line,
         payload

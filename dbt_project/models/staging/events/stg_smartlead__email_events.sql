@@ -1,12 +1,30 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[
+      {'columns': ['load_id']},
+      {'columns': ['lead_key']},
+      {'columns': ['campaign_id']},
+      {'columns': ['event_type']},
+    ],
+    pre_hook=["{{ clear_load_scope('smartlead', 'webhook_events') }}"],
+    post_hook=["{{ record_refresh(raw_inputs_version('smartlead', 'webhook_events')) }}", "{{ analyze_if_rebuilt() }}"]
+  )
+}}
+{% set load_scope = staged_load_scope('smartlead', 'webhook_events') %}
 {#-
     Smartlead webhook deliveries in one shape, whichever of the two documented dialects sent
     them: dialect A names the event in `event_type` (EMAIL_OPEN ...) with `event_timestamp`,
     dialect B in `event` (EMAIL_OPENED ...) with `timestamp` and a nested `lead{}`.
 -#}
+-- depends_on: {{ ref('stg_dlt__event_loads') }}
 with
 
 source as (
-    {{ raw_event_rows('smartlead', 'webhook_events') }}
+    select * from ({{ raw_event_rows('smartlead', 'webhook_events') }}) as raw_rows
+    where {{ in_load_scope('load_id', load_scope) }}
 ),
 
 renamed as (
@@ -35,6 +53,7 @@ renamed as (
         end as event_type,
         campaign_id,
         lead_email,
+        coalesce({{ email_key('lead_email') }}, '') as lead_key,
         coalesce(payload ->> 'sl_email_lead_id', payload ->> 'lead_id') as vendor_lead_id,
         payload ->> 'stats_id' as stats_id,
         payload ->> 'stats_thread_id' as stats_thread_id,
@@ -72,6 +91,7 @@ renamed as (
         occurred_at,
         received_at,
         loaded_at,
+        load_id,
         source_file,
         source_line,
         payload

@@ -1,12 +1,36 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[
+      {'columns': ['stats_id'], 'unique': True},
+      {'columns': ['lead_key']},
+    ],
+    pre_hook=["{{ clear_key_scope('smartlead', 'statistics', 'stats_id', \"payload ->> 'stats_id'\") }}"],
+    post_hook=["{{ record_refresh(raw_inputs_version('smartlead', 'statistics')) }}", "{{ analyze_if_rebuilt() }}"]
+  )
+}}
+{% set load_scope = staged_load_scope('smartlead', 'statistics') %}
 {#-
     The state of each Smartlead statistics row (one per sent email, `stats_id`): of the versions
     stored, the one that knows most (a row only gains a reply, clicks, opens, a category or an
     unsubscribe as time passes), the last loaded among equals; `versions` counts them.
 -#}
+-- depends_on: {{ ref('stg_dlt__event_loads') }}
 with
 
+-- The statistics rows new loads bring a version of: every version of them is read again (only
+-- a run that reads new loads uses this).
+changed_rows as ( -- noqa: ST03
+    select new_rows.payload ->> 'stats_id' as stats_id
+    from ({{ raw_event_rows('smartlead', 'statistics') }}) as new_rows
+    where {{ in_load_scope('new_rows.load_id', load_scope) }}
+),
+
 source as (
-    {{ raw_event_rows('smartlead', 'statistics') }}
+    select * from ({{ raw_event_rows('smartlead', 'statistics') }}) as raw_rows
+    where {{ 'true' if load_scope is none else "raw_rows.payload ->> 'stats_id' in (select changed_rows.stats_id from changed_rows)" }}
 ),
 
 versions as (
@@ -57,6 +81,7 @@ latest as (
         stats_id,
         campaign_id,
         lead_email,
+        coalesce({{ email_key('lead_email') }}, '') as lead_key,
         lead_category,
         sequence_number,
         step_id,

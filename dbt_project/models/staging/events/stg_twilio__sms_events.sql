@@ -1,13 +1,30 @@
+{{
+  config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[
+      {'columns': ['load_id']},
+      {'columns': ['phone_key']},
+      {'columns': ['event_type']},
+    ],
+    pre_hook=["{{ clear_load_scope('twilio', 'webhook_events') }}"],
+    post_hook=["{{ record_refresh(raw_inputs_version('twilio', 'webhook_events')) }}", "{{ analyze_if_rebuilt() }}"]
+  )
+}}
+{% set load_scope = staged_load_scope('twilio', 'webhook_events') %}
 {#-
     Twilio deliveries (form fields as JSON strings): inbound messages, STOP/START opt-outs and the
     status callbacks of messages the agency sent, which arrive once per transition and possibly
     out of order. Twilio sends no event time: the receiver's receipt time stands in, and
     `RawDlrDoneDate` (YYMMDDhhmm, UTC, minute precision, often absent) is read beside it.
 -#}
+-- depends_on: {{ ref('stg_dlt__event_loads') }}
 with
 
 source as (
-    {{ raw_event_rows('twilio', 'webhook_events') }}
+    select * from ({{ raw_event_rows('twilio', 'webhook_events') }}) as raw_rows
+    where {{ in_load_scope('load_id', load_scope) }}
 ),
 
 renamed as (
@@ -32,7 +49,8 @@ renamed as (
         ) }} as carrier_done_at,
         coalesce(occurred_at, received_at) as occurred_at,
         received_at,
-        loaded_at
+        loaded_at,
+        load_id
     from source
 ),
 
@@ -55,6 +73,7 @@ final as (
         agency_number,
         lead_phone,
         lead_phone_digits,
+        coalesce(lead_phone_digits, '') as phone_key,
         message_text,
         segments,
         media_count,
@@ -62,7 +81,8 @@ final as (
         carrier_done_at,
         occurred_at,
         received_at,
-        loaded_at
+        loaded_at,
+        load_id
     from renamed
 )
 

@@ -1,0 +1,119 @@
+{{ config(materialized='table') }}
+{#-
+    What this build of the person-scoped event models reads (docs/engagement.md, "Incremental
+    builds"), one row: the loads since the least advanced of them last ran, and the version of
+    the inputs they cannot scope by person. When that version moved since any of them last ran
+    (the pool's contact points or time zones, the clients' campaigns, the templates, a deletion
+    request, rows deleted from a raw event table), they recompute every person.
+-#}
+{%- set person_models = person_scoped_models() %}
+with
+
+loads as (
+    select * from {{ ref('stg_dlt__event_loads') }}
+),
+
+contact_points as (
+    select * from {{ ref('int_lead_contact_points') }}
+),
+
+lead_zones as (
+    select * from {{ ref('int_lead_time_zones') }}
+),
+
+client_campaigns as (
+    select * from {{ ref('stg_cis__client_campaigns') }}
+),
+
+templates as (
+    select * from {{ ref('dim_templates') }}
+),
+
+suppression_keys as (
+    select * from {{ ref('stg_cis__suppression_keys') }}
+),
+
+state as (
+    select * from {{ incremental_state_table() }}
+),
+
+raw_deletions as (
+    select coalesce(sum(n_tup_del), 0) as deleted_rows
+    from pg_catalog.pg_stat_user_tables
+    where relid in (
+        to_regclass('{{ source('smartlead', 'webhook_events') }}'),
+        to_regclass('{{ source('smartlead', 'statistics') }}'),
+        to_regclass('{{ source('salesforge', 'webhook_events') }}'),
+        to_regclass('{{ source('heyreach', 'webhook_events') }}'),
+        to_regclass('{{ source('twilio', 'webhook_events') }}')
+    )
+),
+
+inputs as (
+    select
+        md5(concat_ws(
+            '/',
+            (
+                select
+                    md5(coalesce(
+                        string_agg(contact_kind || ':' || contact_value || '=' || lead_id, ',' order by contact_kind, contact_value),
+                        ''
+                    ))
+                from contact_points
+            ),
+            (
+                select md5(coalesce(string_agg(lead_id || '=' || time_zone, ',' order by lead_id), ''))
+                from lead_zones
+            ),
+            (
+                select md5(coalesce(string_agg(client_campaigns::text, ',' order by client_campaigns::text), ''))
+                from client_campaigns
+            ),
+            (select md5(coalesce(string_agg(templates::text, ',' order by templates.template_id), '')) from templates),
+            (select count(*)::text from suppression_keys),
+            (select deleted_rows::text from raw_deletions)
+        )) as inputs_version
+),
+
+models as (
+    select unnest(array[{% for name in person_models %}'{{ name }}'{{ ', ' if not loop.last }}{% endfor %}]::text[])
+        as model_name
+),
+
+model_state as (
+    select
+        models.model_name,
+        state.loads_seen_through,
+        state.inputs_version
+    from models
+    left join state
+        on models.model_name = state.model_name
+),
+
+state_summary as (
+    select
+        min(model_state.loads_seen_through) as scope_since,
+        bool_or(model_state.loads_seen_through is null or model_state.inputs_version <> inputs.inputs_version)
+            as is_full
+    from model_state
+    cross join inputs
+),
+
+load_summary as (
+    select max(loads.seen_at) as loads_seen_through
+    from loads
+),
+
+final as (
+    select
+        '{{ run_started_at }}'::timestamptz as build_started_at,
+        inputs.inputs_version,
+        coalesce(state_summary.scope_since, '-infinity'::timestamptz) as scope_since,
+        load_summary.loads_seen_through,
+        coalesce(state_summary.is_full, true) as is_full
+    from inputs
+    cross join state_summary
+    cross join load_summary
+)
+
+select * from final
