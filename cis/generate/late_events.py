@@ -16,6 +16,9 @@ from pathlib import Path
 from cis.db import Target, cursor
 
 EVENT_KINDS = ("smartlead", "salesforge", "linkedin", "sms")
+# Folders of campaign and sequence snapshots (not events): a late one changes the templates,
+# which every person's activities read.
+SNAPSHOT_FOLDERS = ("smartlead/campaigns", "salesforge/sequences")
 # Each event and content mart, by the columns that order its rows.
 MARTS = {
     "engagement.fct_email_events": "email_event_id",
@@ -28,14 +31,19 @@ MARTS = {
 }
 
 
-def hold_back(landing: Path, later: Path, share: float, seed: int) -> int:
+def hold_back(
+    landing: Path, later: Path, share: float, seed: int, snapshots: bool = True
+) -> int:
     """Move a seeded ``share`` of every event file's lines under ``later`` (same relative
     paths), plus second deliveries of a fifth as many of the lines kept, shuffled; the number
-    of lines written there."""
+    of lines written there. ``snapshots=False`` leaves campaign and sequence snapshots alone."""
     rng = random.Random(seed)
     moved = 0
     for kind in EVENT_KINDS:
         for path in sorted((landing / kind).rglob("*.jsonl")):
+            folder = path.parent.relative_to(landing).as_posix()
+            if not snapshots and folder in SNAPSHOT_FOLDERS:
+                continue
             lines = path.read_text().splitlines(keepends=True)
             keep: list[str] = []
             hold: list[str] = []

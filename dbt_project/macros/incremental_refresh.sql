@@ -33,7 +33,11 @@
         loads_seen_through timestamptz not null,
         inputs_version text not null,
         refreshed_at timestamptz not null
-    )
+    );
+    -- The staging models' version taken before they read, and when each last read everything.
+    alter table {{ incremental_state_table() }}
+        add column if not exists pending_version text,
+        add column if not exists full_read_at timestamptz
 {%- endmacro %}
 
 {#- This model's state row as (loads_seen_through, inputs_version, refreshed_at), or none. -#}
@@ -63,19 +67,45 @@
 {%- endmacro %}
 
 {#-
-    What a raw event table lost since it was staged: rows deleted (a file read again with
-    --reload, a duplicate API version dropped) and the deletion requests recorded (whose events
-    were scrubbed in place). Either makes the staging model read the whole table again.
+    A staging model's version of its raw table: the raw rows of the loads registered up to
+    `through` (a SQL timestamptz; all registered loads when none), and the deletion requests
+    recorded. Rows of a registered load never grow (dlt writes each load once), so a count that
+    fell means rows the model has staged were deleted (a file read again with --reload, the copies
+    a crashed load left removed by the next one); a new deletion request means events were
+    scrubbed in place. Either makes the model read its whole raw table again.
 -#}
-{% macro raw_inputs_version(source_name, table_name) -%}
-    {%- if not execute -%}{{ return('') }}{%- endif -%}
+{% macro raw_version_sql(source_name, table_name, through=none) -%}
     {%- set src = source(source_name, table_name) -%}
-    {%- set result = run_query(
-        "select coalesce((select n_tup_del from pg_stat_user_tables where relid = to_regclass('"
-        ~ src.schema ~ "." ~ src.identifier ~ "')), 0)::text || '/' || "
-        ~ "(select count(*) || ':' || coalesce(max(created_at)::text, '') from cis.suppression_keys)"
-    ) -%}
-    {{ return(result.rows[0][0]) }}
+    {%- set relation = adapter.get_relation(src.database, src.schema, src.identifier) if execute else none -%}
+    {%- set through_filter = ' where seen_at <= ' ~ through if through is not none else '' %}
+    {%- set raw_count = "(select count(*) from " ~ src ~ " where _dlt_load_id in (select load_id from "
+        ~ ref('stg_dlt__event_loads') ~ through_filter ~ "))::text" if relation is not none else "'0'" %}
+    select
+        {{ raw_count }} || '/'
+        || (select count(*) || ':' || coalesce(max(created_at)::text, '') from cis.suppression_keys)
+{%- endmacro %}
+
+{#-
+    pre-hook of a load-scoped staging model: its raw version before it reads (kept as
+    `pending_version` until the post-hook makes it the model's version). Taken before the read,
+    a deletion that commits while the model runs is seen by the next build.
+-#}
+{% macro stash_raw_version(source_name, table_name) -%}
+    insert into {{ incremental_state_table() }} as state
+        (model_name, loads_seen_through, inputs_version, refreshed_at, pending_version)
+    select '{{ this.identifier }}', '-infinity', '', clock_timestamp(), ({{ raw_version_sql(source_name, table_name) }})
+    on conflict (model_name) do update set pending_version = excluded.pending_version
+{%- endmacro %}
+
+{#- post-hook of a load-scoped staging model: the loads read, the version stashed before the read. -#}
+{% macro record_staged_refresh(source_name, table_name) -%}
+    update {{ incremental_state_table() }} as state set
+        loads_seen_through = coalesce((select max(seen_at) from {{ ref('stg_dlt__event_loads') }}), '-infinity'),
+        inputs_version = pending_version,
+        pending_version = null,
+        refreshed_at = clock_timestamp(),
+        full_read_at = {{ "full_read_at" if staged_load_scope(source_name, table_name) is not none else "'" ~ run_started_at ~ "'::timestamptz" }}
+    where model_name = '{{ this.identifier }}'
 {%- endmacro %}
 
 {#-
@@ -85,9 +115,9 @@
 {% macro staged_load_scope(source_name, table_name) -%}
     {%- if not execute or this is none or not is_incremental() -%}{{ return(none) }}{%- endif -%}
     {%- set state = incremental_state() -%}
-    {%- if state is none or state[1] != raw_inputs_version(source_name, table_name) -%}
-        {{ return(none) }}
-    {%- endif -%}
+    {%- if state is none -%}{{ return(none) }}{%- endif -%}
+    {%- set version = run_query(raw_version_sql(source_name, table_name, "'" ~ state[0] ~ "'::timestamptz")) -%}
+    {%- if state[1] != version.rows[0][0] -%}{{ return(none) }}{%- endif -%}
     {%- set result = run_query(
         "select load_id from " ~ ref('stg_dlt__event_loads')
         ~ " where seen_at > '" ~ state[0] ~ "'::timestamptz order by load_id"

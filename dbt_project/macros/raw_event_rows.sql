@@ -49,7 +49,13 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The completed loads dlt recorded in one vendor schema (none when it has loaded nothing yet). -#}
+{#-
+    The completed loads dlt recorded in one vendor schema (none when it has loaded nothing yet),
+    but none while a loader of that schema is at work: after dlt records a load, the loader still
+    deletes the copies it repeated and scrubs suppressed people, under its lock
+    (ingestion/pipeline.py, pipeline_lock). A shared try of the same advisory lock, held to the
+    end of the registering transaction, tells; the next build registers those loads.
+-#}
 {% macro raw_event_loads(source_name) -%}
     {%- set src = source(source_name, '_dlt_loads') -%}
     {%- set relation = adapter.get_relation(src.database, src.schema, src.identifier) if execute else none -%}
@@ -59,7 +65,7 @@
             '{{ source_name }}' as provider,
             inserted_at::timestamptz as loaded_at
         from {{ src }}
-        where status = 0
+        where status = 0 and (select pg_try_advisory_xact_lock_shared({{ loader_lock_key(src.schema) }}))
     {%- else -%}
         select
             null::text as load_id,
@@ -67,4 +73,17 @@
             null::timestamptz as loaded_at
         where false
     {%- endif -%}
+{%- endmacro %}
+
+{#-
+    The advisory lock key of the loader of `schema` on this database, as ingestion/pipeline.py's
+    pipeline_lock computes it: the first 8 bytes of sha256('cis-pipeline:<schema>@<database>'),
+    unsigned, less 2^63 (the same bits with the top one flipped, read as a signed bigint).
+-#}
+{% macro loader_lock_key(schema) -%}
+    (
+        (
+            'x' || left(encode(sha256(convert_to('cis-pipeline:{{ schema }}@' || current_database(), 'UTF8')), 'hex'), 16)
+        )::bit(64) # (b'1' || repeat('0', 63)::varbit)::bit(64)
+    )::bigint
 {%- endmacro %}

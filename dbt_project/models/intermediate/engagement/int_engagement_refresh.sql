@@ -4,9 +4,12 @@
     builds"), one row: the loads since the least advanced of them last ran, and the version of
     the inputs they cannot scope by person. When that version moved since any of them last ran
     (the pool's contact points or time zones, the clients' campaigns, the templates, a deletion
-    request, rows deleted from a raw event table), they recompute every person.
+    request, an event staging model that read its whole raw table again), they recompute every person.
 -#}
 {%- set person_models = person_scoped_models() %}
+-- depends_on: {{ ref('stg_smartlead__email_events') }}, {{ ref('stg_smartlead__statistics') }}
+-- depends_on: {{ ref('stg_salesforge__email_events') }}, {{ ref('stg_heyreach__linkedin_events') }}
+-- depends_on: {{ ref('stg_twilio__sms_events') }}
 with
 
 loads as (
@@ -37,15 +40,18 @@ state as (
     select * from {{ incremental_state_table() }}
 ),
 
-raw_deletions as (
-    select coalesce(sum(n_tup_del), 0) as deleted_rows
-    from pg_catalog.pg_stat_user_tables
-    where relid in (
-        to_regclass('{{ source('smartlead', 'webhook_events') }}'),
-        to_regclass('{{ source('smartlead', 'statistics') }}'),
-        to_regclass('{{ source('salesforge', 'webhook_events') }}'),
-        to_regclass('{{ source('heyreach', 'webhook_events') }}'),
-        to_regclass('{{ source('twilio', 'webhook_events') }}')
+-- When each event staging model last read its whole raw table (rows it had staged were
+-- deleted, or a deletion request came): whose rows went is not known, so everyone is recomputed.
+staging_full_reads as (
+    select
+        coalesce(
+            string_agg(state.model_name || '@' || coalesce(state.full_read_at::text, ''), ',' order by state.model_name),
+            ''
+        ) as full_reads
+    from state
+    where state.model_name in (
+        'stg_smartlead__email_events', 'stg_smartlead__statistics', 'stg_salesforge__email_events',
+        'stg_heyreach__linkedin_events', 'stg_twilio__sms_events'
     )
 ),
 
@@ -71,7 +77,7 @@ inputs as (
             ),
             (select md5(coalesce(string_agg(templates::text, ',' order by templates.template_id), '')) from templates),
             (select count(*)::text from suppression_keys),
-            (select deleted_rows::text from raw_deletions)
+            (select staging_full_reads.full_reads from staging_full_reads)
         )) as inputs_version
 ),
 

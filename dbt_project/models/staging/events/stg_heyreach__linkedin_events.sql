@@ -8,8 +8,8 @@
       {'columns': ['lead_key']},
       {'columns': ['lead_linkedin_key']},
     ],
-    pre_hook=["{{ clear_load_scope('heyreach', 'webhook_events') }}"],
-    post_hook=["{{ record_refresh(raw_inputs_version('heyreach', 'webhook_events')) }}", "{{ analyze_if_rebuilt() }}"]
+    pre_hook=["{{ stash_raw_version('heyreach', 'webhook_events') }}", "{{ clear_load_scope('heyreach', 'webhook_events') }}"],
+    post_hook=["{{ record_staged_refresh('heyreach', 'webhook_events') }}", "{{ analyze_if_rebuilt() }}"]
   )
 }}
 {% set load_scope = staged_load_scope('heyreach', 'webhook_events') %}

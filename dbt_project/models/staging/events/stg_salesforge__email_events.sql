@@ -9,8 +9,8 @@
       {'columns': ['campaign_id']},
       {'columns': ['event_type']},
     ],
-    pre_hook=["{{ clear_load_scope('salesforge', 'webhook_events') }}"],
-    post_hook=["{{ record_refresh(raw_inputs_version('salesforge', 'webhook_events')) }}", "{{ analyze_if_rebuilt() }}"]
+    pre_hook=["{{ stash_raw_version('salesforge', 'webhook_events') }}", "{{ clear_load_scope('salesforge', 'webhook_events') }}"],
+    post_hook=["{{ record_staged_refresh('salesforge', 'webhook_events') }}", "{{ analyze_if_rebuilt() }}"]
   )
 }}
 {% set load_scope = staged_load_scope('salesforge', 'webhook_events') %}

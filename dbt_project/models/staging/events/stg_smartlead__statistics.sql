@@ -7,8 +7,8 @@
       {'columns': ['stats_id'], 'unique': True},
       {'columns': ['lead_key']},
     ],
-    pre_hook=["{{ clear_key_scope('smartlead', 'statistics', 'stats_id', \"payload ->> 'stats_id'\") }}"],
-    post_hook=["{{ record_refresh(raw_inputs_version('smartlead', 'statistics')) }}", "{{ analyze_if_rebuilt() }}"]
+    pre_hook=["{{ stash_raw_version('smartlead', 'statistics') }}", "{{ clear_key_scope('smartlead', 'statistics', 'stats_id', \"payload ->> 'stats_id'\") }}"],
+    post_hook=["{{ record_staged_refresh('smartlead', 'statistics') }}", "{{ analyze_if_rebuilt() }}"]
   )
 }}
 {% set load_scope = staged_load_scope('smartlead', 'statistics') %}

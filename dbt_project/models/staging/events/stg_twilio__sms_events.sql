@@ -8,8 +8,8 @@
       {'columns': ['phone_key']},
       {'columns': ['event_type']},
     ],
-    pre_hook=["{{ clear_load_scope('twilio', 'webhook_events') }}"],
-    post_hook=["{{ record_refresh(raw_inputs_version('twilio', 'webhook_events')) }}", "{{ analyze_if_rebuilt() }}"]
+    pre_hook=["{{ stash_raw_version('twilio', 'webhook_events') }}", "{{ clear_load_scope('twilio', 'webhook_events') }}"],
+    post_hook=["{{ record_staged_refresh('twilio', 'webhook_events') }}", "{{ analyze_if_rebuilt() }}"]
   )
 }}
 {% set load_scope = staged_load_scope('twilio', 'webhook_events') %}

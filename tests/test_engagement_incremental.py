@@ -1,0 +1,151 @@
+"""What the incremental event models read: late events recompute only the people they name
+(and still equal a build from scratch), a file read again with ``--reload`` after a build is
+staged again in full rather than twice, and a load is registered only once its loader has let
+go of the schema (docs/engagement.md, "Incremental builds")."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from cis.bootstrap import bootstrap
+from cis.clients import load_clients
+from cis.db import Target, transformer_target
+from cis.generate import generate_landing
+from cis.generate.events import DEFAULT_CLIENTS
+from cis.generate.late_events import fingerprints, hold_back
+from cis.jobs.clients_sync import sync_clients
+from cis.jobs.ingest import ingest_landing
+from cis.transform import run_dbt
+from ingestion.pipeline import dataset_lock_name, pipeline_lock
+from tests.pg import embedded_server, fresh_database, query
+
+MODELS_ONLY = [
+    "build",
+    "--quiet",
+    "--exclude-resource-type",
+    "test",
+    "--exclude-resource-type",
+    "unit_test",
+]
+STAGED = {
+    "staging.stg_smartlead__email_events": "raw_smartlead.webhook_events",
+    "staging.stg_salesforge__email_events": "raw_salesforge.webhook_events",
+    "staging.stg_heyreach__linkedin_events": "raw_heyreach.webhook_events",
+    "staging.stg_twilio__sms_events": "raw_twilio.webhook_events",
+}
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A generated landing folder and 5% of its event lines (plus repeats) held back to arrive
+    late; campaign and sequence snapshots all arrive first."""
+    root = tmp_path_factory.mktemp("incremental")
+    generate_landing(root / "landing", 200, seed=13, events=True)
+    assert hold_back(root / "landing", root / "late", share=0.05, seed=13, snapshots=False) > 0
+    return root / "landing", root / "late"
+
+
+def prepared(name: str) -> Target:
+    target = fresh_database(embedded_server(), name)
+    bootstrap(target)
+    sync_clients(target, load_clients(DEFAULT_CLIENTS))
+    return target
+
+
+def build(target: Target, work: Path) -> None:
+    run_dbt(MODELS_ONLY, transformer_target(target), work_dir=work)
+
+
+def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
+    landing: tuple[Path, Path], tmp_path: Path
+) -> None:
+    now, late = landing
+    at_once = prepared("incremental_at_once")
+    for folder in (now, late):
+        ingest_landing(at_once, folder, pipelines_dir=tmp_path / "dlt-once")
+    build(at_once, tmp_path / "dbt-once")
+
+    target = prepared("incremental_late")
+    ingest_landing(target, now, pipelines_dir=tmp_path / "dlt")
+    build(target, tmp_path / "dbt")
+    ingest_landing(target, late, pipelines_dir=tmp_path / "dlt")
+    build(target, tmp_path / "dbt")
+
+    [(is_full,)] = query(target, "select is_full from intermediate.int_engagement_refresh")
+    assert is_full is False
+    scoped = query(
+        target,
+        "select count(*) from intermediate.int_engagement_scope where scope_kind = 'lead'",
+    )[0][0]
+    leads = query(target, "select count(*) from pool.dim_leads")[0][0]
+    assert 0 < scoped < leads / 2
+    assert fingerprints(target) == fingerprints(at_once)
+
+
+def test_a_file_read_again_after_a_build_is_staged_once(
+    landing: tuple[Path, Path], tmp_path: Path
+) -> None:
+    now, _late = landing
+    folder = tmp_path / "landing"
+    shutil.copytree(now, folder)
+    target = prepared("incremental_reload")
+    ingest_landing(target, folder, pipelines_dir=tmp_path / "dlt")
+    build(target, tmp_path / "dbt")
+    fresh = fingerprints(target)
+    full_reads = query(
+        target, "select model_name, full_read_at from intermediate.incremental_state"
+    )
+
+    # Every file read again: its rows are deleted and stored again under new load ids.
+    ingest_landing(target, folder, pipelines_dir=tmp_path / "dlt", reload=True)
+    build(target, tmp_path / "dbt")
+
+    for staged, raw in STAGED.items():
+        assert query(target, f"select count(*) from {staged}") == query(
+            target, f"select count(*) from {raw}"
+        ), staged
+    moved = dict(
+        query(target, "select model_name, full_read_at from intermediate.incremental_state")
+    )
+    for model, before in full_reads:
+        if model.startswith("stg_") and model != "stg_dlt__event_loads":
+            assert moved[model] > before, model  # it read its raw table again in full
+    assert fingerprints(target) == fresh
+
+
+def test_a_load_is_registered_once_its_loader_lets_go(
+    landing: tuple[Path, Path], tmp_path: Path
+) -> None:
+    now, _late = landing
+    target = prepared("incremental_registration")
+    ingest_landing(target, now, pipelines_dir=tmp_path / "dlt")
+    registered = "select provider, count(*) from staging.stg_dlt__event_loads group by 1"
+    select = ["run", "--quiet", "--select", "stg_dlt__event_loads"]
+
+    held, release = threading.Event(), threading.Event()
+
+    def loader_at_work() -> None:
+        with pipeline_lock(target, dataset_lock_name("raw_smartlead", target)):
+            held.set()
+            release.wait(120)
+
+    thread = threading.Thread(target=loader_at_work)
+    thread.start()
+    try:
+        assert held.wait(30)
+        run_dbt(select, transformer_target(target), work_dir=tmp_path / "dbt")
+        while_loading = dict(query(target, registered))
+    finally:
+        release.set()
+        thread.join()
+    run_dbt(select, transformer_target(target), work_dir=tmp_path / "dbt")
+    after = dict(query(target, registered))
+
+    assert "smartlead" not in while_loading
+    assert {"salesforge", "heyreach", "twilio"} <= while_loading.keys()
+    assert after["smartlead"] > 0
+    assert {k: v for k, v in after.items() if k != "smartlead"} == while_loading
