@@ -31,9 +31,7 @@ MARTS = {
 }
 
 
-def hold_back(
-    landing: Path, later: Path, share: float, seed: int, snapshots: bool = True
-) -> int:
+def hold_back(landing: Path, later: Path, share: float, seed: int, snapshots: bool = True) -> int:
     """Move a seeded ``share`` of every event file's lines under ``later`` (same relative
     paths), plus second deliveries of a fifth as many of the lines kept, shuffled; the number
     of lines written there. ``snapshots=False`` leaves campaign and sequence snapshots alone."""
