@@ -12,23 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from cis.bootstrap import bootstrap
-from cis.clients import load_clients
 from cis.db import Target, project_root, transformer_target
 from cis.generate import generate_landing
-from cis.generate.events import DEFAULT_CLIENTS
-from cis.jobs.clients_sync import sync_clients
+from cis.generate.late_events import fingerprints
 from cis.jobs.ingest import ingest_landing
 from cis.transform import dbt_command, run_dbt
-from tests.pg import embedded_server, fresh_database, query
+from tests.event_builds import build_models, client_database
+from tests.pg import query
 
-MARTS = {
-    "engagement.fct_email_events": "email_event_id",
-    "engagement.fct_activities": "activity_id",
-    "engagement.fct_activity_engagement": "activity_id",
-    "engagement.fct_contact_events": "contact_event_id",
-    "content.fct_ab_test_results": "ab_test_id, arm_number",
-}
 # The engagement and content marts (and the tables between them) from scratch: enough work to
 # take a while (an incremental run with nothing new is over in moments).
 REBUILD = [
@@ -41,17 +32,6 @@ REBUILD = [
     "path:dbt_project/models/marts/engagement",
     "path:dbt_project/models/marts/content",
 ]
-
-
-def fingerprints(target: Target) -> dict[str, tuple[int, str]]:
-    return {
-        table: query(
-            target,
-            f"select count(*), md5(coalesce(string_agg(t::text, '|' order by {key}), '')) "
-            f"from {table} as t",
-        )[0]
-        for table, key in MARTS.items()
-    }
 
 
 def leftovers(target: Target) -> list[str]:
@@ -68,22 +48,9 @@ def leftovers(target: Target) -> list[str]:
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Target, Path, dict]:
     work = tmp_path_factory.mktemp("build-safety")
     generate_landing(work / "landing", 300, seed=11, events=True)
-    target = fresh_database(embedded_server(), "build_safety")
-    bootstrap(target)
-    sync_clients(target, load_clients(DEFAULT_CLIENTS))
+    target = client_database("build_safety")
     ingest_landing(target, work / "landing", pipelines_dir=work / "dlt")
-    run_dbt(
-        [
-            "build",
-            "--quiet",
-            "--exclude-resource-type",
-            "test",
-            "--exclude-resource-type",
-            "unit_test",
-        ],
-        transformer_target(target),
-        work_dir=work / "dbt",
-    )
+    build_models(target, work / "dbt")
     before = fingerprints(target)
     assert all(rows > 0 for rows, _digest in before.values())
     return target, work, before

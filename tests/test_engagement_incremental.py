@@ -11,26 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from cis.bootstrap import bootstrap
-from cis.clients import load_clients
-from cis.db import Target, transformer_target
+from cis.db import transformer_target
 from cis.generate import generate_landing
-from cis.generate.events import DEFAULT_CLIENTS
 from cis.generate.late_events import fingerprints, hold_back
-from cis.jobs.clients_sync import sync_clients
 from cis.jobs.ingest import ingest_landing
 from cis.transform import run_dbt
 from ingestion.pipeline import dataset_lock_name, pipeline_lock
-from tests.pg import embedded_server, fresh_database, query
+from tests.event_builds import build_models, client_database
+from tests.pg import query
 
-MODELS_ONLY = [
-    "build",
-    "--quiet",
-    "--exclude-resource-type",
-    "test",
-    "--exclude-resource-type",
-    "unit_test",
-]
 STAGED = {
     "staging.stg_smartlead__email_events": "raw_smartlead.webhook_events",
     "staging.stg_salesforge__email_events": "raw_salesforge.webhook_events",
@@ -49,31 +38,20 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "landing", root / "late"
 
 
-def prepared(name: str) -> Target:
-    target = fresh_database(embedded_server(), name)
-    bootstrap(target)
-    sync_clients(target, load_clients(DEFAULT_CLIENTS))
-    return target
-
-
-def build(target: Target, work: Path) -> None:
-    run_dbt(MODELS_ONLY, transformer_target(target), work_dir=work)
-
-
 def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
     landing: tuple[Path, Path], tmp_path: Path
 ) -> None:
     now, late = landing
-    at_once = prepared("incremental_at_once")
+    at_once = client_database("incremental_at_once")
     for folder in (now, late):
         ingest_landing(at_once, folder, pipelines_dir=tmp_path / "dlt-once")
-    build(at_once, tmp_path / "dbt-once")
+    build_models(at_once, tmp_path / "dbt-once")
 
-    target = prepared("incremental_late")
+    target = client_database("incremental_late")
     ingest_landing(target, now, pipelines_dir=tmp_path / "dlt")
-    build(target, tmp_path / "dbt")
+    build_models(target, tmp_path / "dbt")
     ingest_landing(target, late, pipelines_dir=tmp_path / "dlt")
-    build(target, tmp_path / "dbt")
+    build_models(target, tmp_path / "dbt")
 
     [(is_full,)] = query(target, "select is_full from intermediate.int_engagement_refresh")
     assert is_full is False
@@ -92,9 +70,9 @@ def test_a_file_read_again_after_a_build_is_staged_once(
     now, _late = landing
     folder = tmp_path / "landing"
     shutil.copytree(now, folder)
-    target = prepared("incremental_reload")
+    target = client_database("incremental_reload")
     ingest_landing(target, folder, pipelines_dir=tmp_path / "dlt")
-    build(target, tmp_path / "dbt")
+    build_models(target, tmp_path / "dbt")
     fresh = fingerprints(target)
     full_reads = query(
         target, "select model_name, full_read_at from intermediate.incremental_state"
@@ -102,7 +80,7 @@ def test_a_file_read_again_after_a_build_is_staged_once(
 
     # Every file read again: its rows are deleted and stored again under new load ids.
     ingest_landing(target, folder, pipelines_dir=tmp_path / "dlt", reload=True)
-    build(target, tmp_path / "dbt")
+    build_models(target, tmp_path / "dbt")
 
     for staged, raw in STAGED.items():
         assert query(target, f"select count(*) from {staged}") == query(
@@ -121,7 +99,7 @@ def test_a_load_is_registered_once_its_loader_lets_go(
     landing: tuple[Path, Path], tmp_path: Path
 ) -> None:
     now, _late = landing
-    target = prepared("incremental_registration")
+    target = client_database("incremental_registration")
     ingest_landing(target, now, pipelines_dir=tmp_path / "dlt")
     registered = "select provider, count(*) from staging.stg_dlt__event_loads group by 1"
     select = ["run", "--quiet", "--select", "stg_dlt__event_loads"]

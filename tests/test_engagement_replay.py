@@ -10,39 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from cis.bootstrap import bootstrap
-from cis.clients import load_clients
-from cis.db import Target, transformer_target
+from cis.db import Target
 from cis.generate import generate_landing
-from cis.generate.events import DEFAULT_CLIENTS
 from cis.generate.late_events import EVENT_KINDS, fingerprints, hold_back
-from cis.jobs.clients_sync import sync_clients
 from cis.jobs.ingest import ingest_landing
-from cis.transform import run_dbt
-from tests.pg import embedded_server, fresh_database
+from tests.event_builds import build_models, client_database
 
 
 def build(target: Target, loads: list[list[Path]], work: Path) -> dict[str, tuple[int, str]]:
     """Load each group of folders in turn, building the project after each group."""
-    bootstrap(target)
-    sync_clients(target, load_clients(DEFAULT_CLIENTS))
     for folders in loads:
         for folder in folders:
             ingest_landing(target, folder, pipelines_dir=work / "dlt")
-        # Models and seeds only: the data and unit tests run in test_engagement_marts; here
-        # what counts is what the marts hold.
-        run_dbt(
-            [
-                "build",
-                "--quiet",
-                "--exclude-resource-type",
-                "test",
-                "--exclude-resource-type",
-                "unit_test",
-            ],
-            transformer_target(target),
-            work_dir=work / "dbt",
-        )
+        build_models(target, work / "dbt")
     return fingerprints(target)
 
 
@@ -74,14 +54,11 @@ def test_replaying_twice_or_in_another_order_gives_identical_marts(
     landing: tuple[Path, Path], tmp_path: Path
 ) -> None:
     now, late = landing
-    server = embedded_server()
-    once = build(fresh_database(server, "replay_once"), [[now, late]], tmp_path / "once")
+    once = build(client_database("replay_once"), [[now, late]], tmp_path / "once")
     assert all(rows > 0 for rows, _digest in once.values())
 
     # The same files loaded twice: the second load reads nothing new and changes nothing.
-    twice = build(
-        fresh_database(server, "replay_twice"), [[now, late, now, late]], tmp_path / "twice"
-    )
+    twice = build(client_database("replay_twice"), [[now, late, now, late]], tmp_path / "twice")
     assert twice == once
 
     # Half the event files first, then the Apollo pulls with the other half, from copies in
@@ -91,7 +68,7 @@ def test_replaying_twice_or_in_another_order_gives_identical_marts(
     shutil.copytree(late, tmp_path / "second-late")
     assert split_events(second, first) > 0
     reordered = build(
-        fresh_database(server, "replay_reordered"),
+        client_database("replay_reordered"),
         [[first, second, tmp_path / "second-late"]],
         tmp_path / "reordered",
     )
@@ -102,10 +79,9 @@ def test_an_incremental_build_after_late_events_equals_a_build_from_scratch(
     landing: tuple[Path, Path], tmp_path: Path
 ) -> None:
     now, late = landing
-    server = embedded_server()
-    at_once = build(fresh_database(server, "late_at_once"), [[now, late]], tmp_path / "once")
+    at_once = build(client_database("late_at_once"), [[now, late]], tmp_path / "once")
     # Built after the first files, then again (incrementally) after the late lines, repeated
     # and out of order, arrive.
-    target = fresh_database(server, "late_incremental")
+    target = client_database("late_incremental")
     incremental = build(target, [[now], [late]], tmp_path / "incremental")
     assert incremental == at_once
