@@ -30,7 +30,7 @@ from cis.clients import load_clients
 from cis.db import Target, cursor, start_embedded, stop_embedded, transformer_target
 from cis.generate import generate_landing
 from cis.generate.events import DEFAULT_CLIENTS
-from cis.generate.late_events import MARTS, fingerprints, hold_back
+from cis.generate.late_events import MARTS, fingerprints, hold_back, hold_back_newest
 from cis.jobs.clients_sync import sync_clients
 from cis.jobs.ingest import ingest_landing
 from cis.transform import run_dbt
@@ -65,6 +65,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--later", type=float, default=0.01, help="share held back")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--arrival",
+        choices=("newest", "random"),
+        default="newest",
+        help="hold back the lines that arrived last (the next deliveries), or a random share",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="cis-engagement-bench-"))
     server = start_embedded(work / "pgdata", dbname="postgres")
@@ -78,7 +84,10 @@ def main() -> None:
         started = time.perf_counter()
         generate_landing(landing, args.leads, seed=args.seed, events=True, event_count=args.events)
         print(f"generated in {time.perf_counter() - started:.0f}s", flush=True)
-        held = hold_back(landing, later, args.later, args.seed, snapshots=False)
+        if args.arrival == "newest":
+            held = hold_back_newest(landing, later, args.later)
+        else:
+            held = hold_back(landing, later, args.later, args.seed, snapshots=False)
         started = time.perf_counter()
         report = ingest_landing(target, landing, pipelines_dir=work / "dlt")
         load_s = time.perf_counter() - started

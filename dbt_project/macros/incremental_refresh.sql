@@ -185,14 +185,91 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- pre-hook of a person-scoped model: delete the rows of the people it recomputes. -#}
+{#-
+    pre-hook of a person-scoped model: the rows of the people it recomputes. When it recomputes
+    everyone they are deleted; otherwise they are set aside (where they are, and a hash of each)
+    for the `scoped_diff` strategy, which replaces only the rows that came out different.
+-#}
 {% macro clear_person_scope(predicate) -%}
     {%- if not is_incremental() -%}
         select 1
     {%- elif person_scope_is_full() -%}
         delete from {{ this }}
     {%- else -%}
-        delete from {{ this }} where {{ predicate }}
+        create temporary table {{ scope_rows_table() }} on commit drop as
+        select
+            ctid as row_ctid,
+            {{ diff_row_hash(this, adapter.get_columns_in_relation(this)) }} as row_hash
+        from {{ this }}
+        where {{ predicate }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#-
+    A row's hash for the `scoped_diff` strategy: every column but those of the model's
+    `diff_ignore` config (int_activities' `refreshed_at`: a row that came out the same keeps the
+    stamp of the build that last changed it).
+-#}
+{% macro diff_row_hash(relation, columns) -%}
+    {%- set ignored = config.get('diff_ignore', []) -%}
+    {%- set compared = [] -%}
+    {%- for column in columns if column.name not in ignored -%}
+        {%- do compared.append(relation ~ '.' ~ adapter.quote(column.name)) -%}
+    {%- endfor -%}
+    md5(row({{ compared | join(', ') }})::text)
+{%- endmacro %}
+
+{#- The rows of the people a person-scoped model recomputes this run (clear_person_scope). -#}
+{% macro scope_rows_table() -%}
+    {{ this.identifier }}__scope_rows
+{%- endmacro %}
+
+{#-
+    The `scoped_diff` incremental strategy of the person-scoped models: the rows recomputed
+    (the temporary relation) against the rows they replace (clear_person_scope set them aside).
+    A row that came out the same stays where it is; one that changed or went is deleted; a new
+    or changed one is inserted. The table ends exactly as if every row set aside had been
+    deleted and every row recomputed inserted, but a late event rewrites a few rows, not every
+    row of its person (each write maintains every index of the table).
+-#}
+{% macro get_incremental_scoped_diff_sql(arg_dict) -%}
+    {%- set target_relation = arg_dict['target_relation'] -%}
+    {%- set temp_relation = arg_dict['temp_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set fresh_hash = diff_row_hash('fresh', arg_dict['dest_columns']) -%}
+    {%- if person_scope_is_full() -%}
+        insert into {{ target_relation }} ({{ columns }})
+        select {{ columns }} from {{ temp_relation }}
+    {%- else -%}
+        {#- Rows are matched by hash and copy number, so that identical rows count as often as they occur. -#}
+        create temporary table {{ this.identifier }}__fresh_rows on commit drop as
+        select
+            ctid as row_ctid,
+            {{ fresh_hash }} as row_hash,
+            row_number() over (partition by {{ fresh_hash }}) as row_copy
+        from {{ temp_relation }} as fresh;
+        delete from {{ target_relation }}
+        where ctid = any(array(
+            select set_aside.row_ctid
+            from (
+                select row_ctid, row_hash, row_number() over (partition by row_hash) as row_copy
+                from {{ scope_rows_table() }}
+            ) as set_aside
+            where (set_aside.row_hash, set_aside.row_copy) not in (
+                select fresh_rows.row_hash, fresh_rows.row_copy from {{ this.identifier }}__fresh_rows as fresh_rows
+            )
+        ));
+        insert into {{ target_relation }} ({{ columns }})
+        select {{ columns }}
+        from {{ temp_relation }}
+        where ctid = any(array(
+            select fresh_rows.row_ctid
+            from {{ this.identifier }}__fresh_rows as fresh_rows
+            where (fresh_rows.row_hash, fresh_rows.row_copy) not in (
+                select row_hash, row_number() over (partition by row_hash)
+                from {{ scope_rows_table() }}
+            )
+        ))
     {%- endif -%}
 {%- endmacro %}
 
@@ -241,18 +318,15 @@
 {%- endmacro %}
 
 {#-
-    `expression in (column of the rows of relation recomputed since this model last ran)`: the
-    per-recipient and per-activity models follow int_activities, which stamps each row it
-    recomputes with its build's start (`refreshed_at`). `true` when this run recomputes all.
+    `expression in (column of the activities this build recomputes)`: the per-recipient and
+    per-activity models follow int_recomputed_activities (`provider`, `activity_key`,
+    `activity_id`, `recipient_ref`, `lead_id`). `true` when this run recomputes all.
 -#}
-{% macro in_refreshed_rows(expression, relation, column) -%}
+{% macro in_refreshed_rows(expression, column) -%}
     {%- if person_scope_is_full() -%}
         true
     {%- else -%}
-        {{ expression }} in (
-            select {{ column }} from {{ relation }}
-            where refreshed_at > '{{ incremental_state()[2] }}'::timestamptz
-        )
+        {{ expression }} in (select {{ column }} from {{ ref('int_recomputed_activities') }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -262,7 +336,7 @@
 -#}
 {% macro clear_activity_scope() -%}
     {{ clear_person_scope(
-        in_refreshed_rows('activity_id', ref('int_activities'), cis_uuid(["'activity'", 'provider', 'activity_key']))
+        in_refreshed_rows('activity_id', 'activity_id')
         ~ " or not exists (select 1 from " ~ ref('fct_activities') ~ " as kept where kept.activity_id = "
         ~ this ~ ".activity_id)"
     ) }}
@@ -279,8 +353,7 @@
         {{ expression }} in (
             select scope_value::uuid from {{ ref('int_engagement_scope') }} where scope_kind = 'lead'
             union
-            select lead_id from {{ ref('int_activities') }}
-            where refreshed_at > '{{ incremental_state()[2] }}'::timestamptz and lead_id is not null
+            select lead_id from {{ ref('int_recomputed_activities') }} where lead_id is not null
         )
     {%- endif -%}
 {%- endmacro %}
@@ -306,4 +379,41 @@
         {%- endfor -%}
     {%- endif -%}
     {{ return(found.names | sort) }}
+{%- endmacro %}
+
+{#-
+    The version of a table dbt rebuilds whole (a table materialization swaps in a new table, so
+    a new oid): a model built only from such tables recomputes when one was rebuilt, and costs
+    nothing otherwise. '' when the relation does not exist.
+-#}
+{% macro rebuilt_table_version(relations) -%}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set parts = [] -%}
+    {%- for relation in relations -%}
+        {%- do parts.append("coalesce(to_regclass('" ~ relation.include(database=false) ~ "')::oid::text, '')") -%}
+    {%- endfor -%}
+    {%- set result = run_query("select concat_ws(',', " ~ parts | join(', ') ~ ")") -%}
+    {{ return(result.rows[0][0]) }}
+{%- endmacro %}
+
+{#- Whether a model built from rebuilt tables (`version` from rebuilt_table_version) must recompute. -#}
+{% macro rebuilt_inputs_changed(version) -%}
+    {%- if not execute or this is none or not is_incremental() -%}{{ return(true) }}{%- endif -%}
+    {%- set state = incremental_state() -%}
+    {{ return(state is none or state[1] != version) }}
+{%- endmacro %}
+
+{#-
+    The loads int_engagement_scope reads (a list of load ids, as in_load_scope takes them): those
+    since the least advanced person-scoped model last ran, none when the build recomputes
+    everyone. Listed as literals, so that each staging table is read through its load_id index.
+-#}
+{% macro engagement_scope_loads() -%}
+    {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- set result = run_query(
+        "select loads.load_id from " ~ ref('stg_dlt__event_loads') ~ " as loads cross join "
+        ~ ref('int_engagement_refresh') ~ " as refresh"
+        ~ " where loads.seen_at > refresh.scope_since and not refresh.is_full order by loads.load_id"
+    ) -%}
+    {{ return(result.columns[0].values() | list) }}
 {%- endmacro %}

@@ -1,11 +1,11 @@
 {{
   config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='scoped_diff',
     on_schema_change='fail',
     tags=['person_scoped'],
     indexes=[{'columns': ['provider', 'campaign_id', 'recipient_ref'], 'unique': True}],
-    pre_hook=["{{ clear_person_scope(in_refreshed_rows('recipient_ref', ref('int_activities'), 'recipient_ref')) }}"],
+    pre_hook=["{{ clear_person_scope(in_refreshed_rows('recipient_ref', 'recipient_ref')) }}"],
     post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ analyze_if_rebuilt() }}"]
   )
 }}
@@ -15,12 +15,13 @@
     (Smartlead's lead category Interested, Meeting Request or Information Request; Salesforge's
     positive_reply) until the reply analyzer classifies replies itself.
 -#}
--- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}, {{ ref('int_activities') }}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
+-- depends_on: {{ ref('int_recomputed_activities') }}, {{ ref('int_activities') }}
 with
 
 activities as (
     select * from {{ ref('fct_activities') }}
-    where {{ in_refreshed_rows('recipient_ref', ref('int_activities'), 'recipient_ref') }}
+    where {{ in_refreshed_rows('recipient_ref', 'recipient_ref') }}
 ),
 
 engagement as (

@@ -1,7 +1,8 @@
 {{
   config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='scoped_diff',
+    diff_ignore=['refreshed_at'],
     on_schema_change='fail',
     tags=['person_scoped'],
     indexes=[
@@ -21,8 +22,9 @@
     copy: emails (int_email_sends), LinkedIn actions (HeyReach: profile views, likes, follows,
     connection requests, messages, InMails) and SMS (Twilio status callbacks, one row per
     message). Whether an action is a touch, and the numbering, is fct_activities' work. Each
-    row is stamped with the build that recomputed it (`refreshed_at`): the per-recipient models
-    follow the stamps (docs/engagement.md, "Incremental builds").
+    row is stamped with the build that last changed it (`refreshed_at`): the per-recipient models
+    recompute the people in scope and the rows stamped since they last ran (docs/engagement.md,
+    "Incremental builds").
 -#}
 -- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with

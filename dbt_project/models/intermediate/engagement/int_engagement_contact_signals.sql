@@ -5,21 +5,23 @@
     statistics row, an SMS STOP) and do-not-contact marks (Salesforge's dnc_added, Smartlead's
     Do Not Contact category).
 -#}
+-- Not materialized (each is read twice): a reader that wants a few addresses probes the staging
+-- tables' indexes through the view.
 with
 
-statistics as (
+statistics as not materialized (
     select * from {{ ref('stg_smartlead__statistics') }}
 ),
 
-smartlead_events as (
+smartlead_events as not materialized (
     select * from {{ ref('stg_smartlead__email_events') }}
 ),
 
-salesforge_events as (
+salesforge_events as not materialized (
     select * from {{ ref('stg_salesforge__email_events') }}
 ),
 
-sms_events as (
+sms_events as not materialized (
     select * from {{ ref('stg_twilio__sms_events') }}
 ),
 
@@ -35,6 +37,7 @@ signals as (
         event_type,
         lead_email as email,
         null as phone_digits,
+        lead_key as contact_key,
         occurred_at
     from smartlead_events
     where
@@ -48,6 +51,7 @@ signals as (
         event_type,
         lead_email as email,
         null as phone_digits,
+        lead_key as contact_key,
         occurred_at
     from salesforge_events
     where
@@ -65,6 +69,7 @@ signals as (
         end as event_type,
         lead_email as email,
         null as phone_digits,
+        lead_key as contact_key,
         sent_at as occurred_at
     from statistics
     where is_bounced or is_unsubscribed or lead_category = 'Do Not Contact'
@@ -76,6 +81,7 @@ signals as (
         'do_not_contact' as event_type,
         lead_email as email,
         null as phone_digits,
+        lead_key as contact_key,
         occurred_at
     from smartlead_events
     where event_type = 'category_updated' and lead_category = 'Do Not Contact'
@@ -87,6 +93,7 @@ signals as (
         'do_not_contact' as event_type,
         lead_email as email,
         null as phone_digits,
+        lead_key as contact_key,
         occurred_at
     from salesforge_events
     where event_type = 'do_not_contact'
@@ -98,6 +105,7 @@ signals as (
         'unsubscribe' as event_type,
         null as email,
         lead_phone_digits as phone_digits,
+        phone_key as contact_key,
         occurred_at
     from sms_events
     where event_type = 'opt_out'
@@ -111,6 +119,7 @@ final as (
         signals.event_type,
         lower(trim(signals.email)) as email,
         signals.phone_digits,
+        signals.contact_key,
         signals.occurred_at
     from signals
     left join client_campaigns

@@ -3,8 +3,9 @@
     What this build of the person-scoped event models reads (docs/engagement.md, "Incremental
     builds"), one row: the loads since the least advanced of them last ran, and the version of
     the inputs they cannot scope by person. When that version moved since any of them last ran
-    (the pool's contact points or time zones, the clients' campaigns, the templates, a deletion
-    request, an event staging model that read its whole raw table again), they recompute every person.
+    (the pool's contact points or time zones, the clients' campaigns, the templates, the A/B tests
+    declared in config, a deletion request, an event staging model that read its whole raw table
+    again), they recompute every person.
 -#}
 {%- set person_models = person_scoped_models() %}
 -- depends_on: {{ ref('stg_smartlead__email_events') }}, {{ ref('stg_smartlead__statistics') }}
@@ -34,6 +35,14 @@ templates as (
 
 suppression_keys as (
     select * from {{ ref('stg_cis__suppression_keys') }}
+),
+
+ab_tests as (
+    select * from {{ ref('stg_cis__ab_tests') }}
+),
+
+ab_test_arms as (
+    select * from {{ ref('stg_cis__ab_test_arms') }}
 ),
 
 state as (
@@ -76,6 +85,8 @@ inputs as (
                 from client_campaigns
             ),
             (select md5(coalesce(string_agg(templates::text, ',' order by templates.template_id), '')) from templates),
+            (select md5(coalesce(string_agg(ab_tests::text, ',' order by ab_tests::text), '')) from ab_tests),
+            (select md5(coalesce(string_agg(ab_test_arms::text, ',' order by ab_test_arms::text), '')) from ab_test_arms),
             (select count(*)::text from suppression_keys),
             (select staging_full_reads.full_reads from staging_full_reads)
         )) as inputs_version

@@ -13,21 +13,16 @@
     opens), and the pool's leads these addresses belong to. Empty when the build recomputes
     everyone.
 -#}
+{%- set new_loads = engagement_scope_loads() %}
+-- depends_on: {{ ref('int_engagement_refresh') }}, {{ ref('stg_dlt__event_loads') }}
 with
 
-refresh as (
-    select * from {{ ref('int_engagement_refresh') }}
-),
-
-loads as (
-    select * from {{ ref('stg_dlt__event_loads') }}
-),
-
-smartlead_events as (
+-- Not materialized: each use reads its own rows through the staging tables' indexes.
+smartlead_events as not materialized (
     select * from {{ ref('stg_smartlead__email_events') }}
 ),
 
-salesforge_events as (
+salesforge_events as not materialized (
     select * from {{ ref('stg_salesforge__email_events') }}
 ),
 
@@ -47,64 +42,76 @@ contact_points as (
     select * from {{ ref('int_lead_contact_points') }}
 ),
 
-new_loads as (
-    select loads.load_id
-    from loads
-    cross join refresh
-    where loads.seen_at > refresh.scope_since and not refresh.is_full
-),
-
 new_email_events as (
     select
         'smartlead' as provider,
-        smartlead_events.campaign_id,
-        smartlead_events.event_type,
-        smartlead_events.lead_key,
-        smartlead_events.load_id
+        campaign_id,
+        event_type,
+        lead_key
     from smartlead_events
-    inner join new_loads on smartlead_events.load_id = new_loads.load_id
+    where {{ in_load_scope('load_id', new_loads) }}
     union all
     select
         'salesforge' as provider,
-        salesforge_events.campaign_id,
-        salesforge_events.event_type,
-        salesforge_events.lead_key,
-        salesforge_events.load_id
+        campaign_id,
+        event_type,
+        lead_key
     from salesforge_events
-    inner join new_loads on salesforge_events.load_id = new_loads.load_id
+    where {{ in_load_scope('load_id', new_loads) }}
 ),
 
--- Campaigns opened for the first time by the new loads: no earlier load has an open of them.
-earlier_opens as (
-    select
-        'smartlead' as provider,
-        smartlead_events.campaign_id
-    from smartlead_events
-    where
-        smartlead_events.event_type = 'open'
-        and smartlead_events.campaign_id in (select new_email_events.campaign_id from new_email_events)
-        and smartlead_events.load_id not in (select new_loads.load_id from new_loads)
-    union
-    select
-        'salesforge' as provider,
-        salesforge_events.campaign_id
-    from salesforge_events
-    where
-        salesforge_events.event_type = 'open'
-        and salesforge_events.campaign_id in (select new_email_events.campaign_id from new_email_events)
-        and salesforge_events.load_id not in (select new_loads.load_id from new_loads)
+new_statistics as (
+    select raw_statistics.lead_email
+    from raw_statistics
+    where {{ in_load_scope('raw_statistics.load_id', new_loads) }}
 ),
 
-first_opened_campaigns as (
+new_linkedin_events as (
+    select lead_linkedin_key
+    from linkedin_events
+    where {{ in_load_scope('load_id', new_loads) }}
+),
+
+new_sms_events as (
+    select phone_key
+    from sms_events
+    where {{ in_load_scope('load_id', new_loads) }}
+),
+
+opened_campaigns as (
     select distinct
-        new_email_events.provider,
-        new_email_events.campaign_id
+        provider,
+        campaign_id
     from new_email_events
-    left join earlier_opens
-        on
-            new_email_events.provider = earlier_opens.provider
-            and new_email_events.campaign_id = earlier_opens.campaign_id
-    where new_email_events.event_type = 'open' and earlier_opens.campaign_id is null
+    where event_type = 'open'
+),
+
+-- Campaigns opened for the first time by the new loads: no earlier load has an open of them
+-- (one indexed probe per campaign: the limit keeps each a probe, not a join of every open).
+first_opened_campaigns as (
+    select
+        opened_campaigns.provider,
+        opened_campaigns.campaign_id
+    from opened_campaigns
+    where
+        not exists (
+            select 1 from smartlead_events as earlier
+            where
+                opened_campaigns.provider = 'smartlead'
+                and earlier.campaign_id = opened_campaigns.campaign_id
+                and earlier.event_type = 'open'
+                and not {{ in_load_scope('earlier.load_id', new_loads) }}
+            limit 1  -- noqa: AM09
+        )
+        and not exists (
+            select 1 from salesforge_events as earlier
+            where
+                opened_campaigns.provider = 'salesforge'
+                and earlier.campaign_id = opened_campaigns.campaign_id
+                and earlier.event_type = 'open'
+                and not {{ in_load_scope('earlier.load_id', new_loads) }}
+            limit 1  -- noqa: AM09
+        )
 ),
 
 touched as (
@@ -129,21 +136,18 @@ touched as (
     union
     select
         'email' as scope_kind,
-        coalesce({{ email_key('raw_statistics.lead_email') }}, '') as scope_value
-    from raw_statistics
-    inner join new_loads on raw_statistics.load_id = new_loads.load_id
+        coalesce({{ email_key('new_statistics.lead_email') }}, '') as scope_value
+    from new_statistics
     union
     select
         'linkedin' as scope_kind,
-        coalesce(linkedin_events.lead_linkedin_key, '') as scope_value
-    from linkedin_events
-    inner join new_loads on linkedin_events.load_id = new_loads.load_id
+        coalesce(new_linkedin_events.lead_linkedin_key, '') as scope_value
+    from new_linkedin_events
     union
     select
         'phone' as scope_kind,
-        sms_events.phone_key as scope_value
-    from sms_events
-    inner join new_loads on sms_events.load_id = new_loads.load_id
+        new_sms_events.phone_key as scope_value
+    from new_sms_events
 ),
 
 touched_leads as (

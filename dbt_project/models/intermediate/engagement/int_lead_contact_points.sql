@@ -1,19 +1,27 @@
 {{
   config(
-    materialized='table',
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
     indexes=[
       {'columns': ['contact_kind', 'contact_value'], 'unique': True},
       {'columns': ['lead_id']},
     ],
-    post_hook=["{{ analyze_if_rebuilt() }}"]
+    pre_hook=["{{ 'delete from ' ~ this if is_incremental() and rebuilt_inputs_changed(rebuilt_table_version([ref('dim_leads')])) else 'select 1' }}"],
+    post_hook=[
+      "{{ 'analyze ' ~ this if rebuilt_inputs_changed(rebuilt_table_version([ref('dim_leads')])) else 'select 1' }}",
+      "{{ record_refresh(rebuilt_table_version([ref('dim_leads')])) }}",
+    ]
   )
 }}
 {#-
     Every address a pool lead can be reached at, one lead per address: the email, the LinkedIn
     profile (normalised as the pool's identity keys are) and the phone numbers (digits only, as
-    E.164 without the plus). Touches on any channel find their lead through this. A table: every
-    build of the event models reads it several times.
+    E.164 without the plus). Touches on any channel find their lead through this. Read several
+    times by every build of the event models, and recomputed only when dim_leads was rebuilt
+    (an incremental build of the event models alone reads it as it is).
 -#}
+{%- set recompute = rebuilt_inputs_changed(rebuilt_table_version([ref('dim_leads')])) %}
 with
 
 leads as (
@@ -24,6 +32,7 @@ leads as (
         phone,
         phone_numbers
     from {{ ref('dim_leads') }}
+    where {{ 'true' if recompute else 'false' }}
 ),
 
 points as (

@@ -1,7 +1,7 @@
 {{
   config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='scoped_diff',
     on_schema_change='fail',
     tags=['person_scoped'],
     indexes=[

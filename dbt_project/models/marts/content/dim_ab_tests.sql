@@ -23,8 +23,8 @@ arms as (
     select * from {{ ref('int_ab_test_arms') }}
 ),
 
-activities as (
-    select * from {{ ref('fct_activities') }}
+step_recipients as (
+    select * from {{ ref('int_ab_test_step_recipients') }}
 ),
 
 arm_counts as (
@@ -38,18 +38,13 @@ arm_counts as (
 
 step_sends as (
     select
-        tests.ab_test_id,
-        count(*)::integer as sends,
-        count(*) filter (where activities.variant_id is null)::integer as sends_without_variant,
-        min(activities.sent_at) as first_sent_at,
-        max(activities.sent_at) as last_sent_at
-    from tests
-    inner join activities
-        on
-            tests.provider = activities.provider
-            and tests.campaign_id = activities.campaign_id
-            and tests.step_number = activities.sequence_number
-    group by tests.ab_test_id
+        ab_test_id,
+        sum(sends)::integer as sends,
+        (sum(sends) filter (where variant_id is null))::integer as sends_without_variant,
+        min(first_sent_at) as first_sent_at,
+        max(last_sent_at) as last_sent_at
+    from step_recipients
+    group by ab_test_id
 ),
 
 final as (

@@ -23,59 +23,24 @@ arms as (
     select * from {{ ref('int_ab_test_arms') }}
 ),
 
-activities as (
-    select * from {{ ref('fct_activities') }}
-),
-
-engagement as (
-    select * from {{ ref('fct_activity_engagement') }}
-),
-
-outcomes as (
-    select * from {{ ref('int_campaign_recipient_outcomes') }}
-),
-
-arm_sends as (
-    select
-        arms.ab_test_id,
-        arms.arm_number,
-        activities.recipient_ref,
-        activities.sent_at,
-        engagement.email_opened,
-        engagement.email_clicked,
-        outcomes.first_replied_at >= activities.sent_at as replied,
-        coalesce(outcomes.is_positive, false) and outcomes.first_replied_at >= activities.sent_at
-            as replied_positive
-    from arms
-    inner join tests
-        on arms.ab_test_id = tests.ab_test_id
-    inner join activities
-        on
-            tests.provider = activities.provider
-            and tests.campaign_id = activities.campaign_id
-            and tests.step_number = activities.sequence_number
-            and arms.variant_id = activities.variant_id
-    inner join engagement
-        on activities.activity_id = engagement.activity_id
-    left join outcomes
-        on
-            activities.provider = outcomes.provider
-            and activities.campaign_id = outcomes.campaign_id
-            and activities.recipient_ref = outcomes.recipient_ref
+step_recipients as (
+    select * from {{ ref('int_ab_test_step_recipients') }}
 ),
 
 arm_figures as (
     select
-        ab_test_id,
-        arm_number,
-        count(*)::integer as sends,
-        count(distinct recipient_ref)::integer as leads,
-        count(distinct recipient_ref) filter (where email_opened)::integer as opened_leads,
-        count(distinct recipient_ref) filter (where email_clicked)::integer as clicked_leads,
-        count(distinct recipient_ref) filter (where replied)::integer as replied_leads,
-        count(distinct recipient_ref) filter (where replied_positive)::integer as positive_replied_leads
-    from arm_sends
-    group by ab_test_id, arm_number
+        arms.ab_test_id,
+        arms.arm_number,
+        sum(step_recipients.sends)::integer as sends,
+        count(*)::integer as leads,
+        count(*) filter (where step_recipients.opened)::integer as opened_leads,
+        count(*) filter (where step_recipients.clicked)::integer as clicked_leads,
+        count(*) filter (where step_recipients.replied)::integer as replied_leads,
+        count(*) filter (where step_recipients.replied_positive)::integer as positive_replied_leads
+    from arms
+    inner join step_recipients
+        on arms.ab_test_id = step_recipients.ab_test_id and arms.variant_id = step_recipients.variant_id
+    group by arms.ab_test_id, arms.arm_number
 ),
 
 measured as (

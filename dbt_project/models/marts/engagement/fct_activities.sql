@@ -1,7 +1,7 @@
 {{
   config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='scoped_diff',
     on_schema_change='fail',
     tags=['person_scoped'],
     indexes=[
@@ -13,7 +13,7 @@
       {'columns': ['template_id']},
       {'columns': ['sent_at']},
     ],
-    pre_hook=["{{ clear_person_scope(in_refreshed_rows('recipient_ref', ref('int_activities'), 'recipient_ref')) }}"],
+    pre_hook=["{{ clear_person_scope(in_refreshed_rows('recipient_ref', 'recipient_ref')) }}"],
     post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ client_row_security('client_id') }}"]
   )
 }}
@@ -24,11 +24,12 @@
     but are not touches. Local send times come from the tz database, so clock changes are right.
 -#}
 -- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
+-- depends_on: {{ ref('int_recomputed_activities') }}
 with
 
 activities as (
     select * from {{ ref('int_activities') }}
-    where {{ in_refreshed_rows('recipient_ref', ref('int_activities'), 'recipient_ref') }}
+    where {{ in_refreshed_rows('recipient_ref', 'recipient_ref') }}
 ),
 
 lead_zones as (

@@ -1,7 +1,7 @@
 {{
   config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='scoped_diff',
     on_schema_change='fail',
     tags=['person_scoped'],
     indexes=[
@@ -18,22 +18,23 @@
     opens and clicks by people beside the raw ones (machine opens and bot clicks are counted, not
     believed), the reply attributed to the step it answered, bounces and unsubscribes.
 -#}
--- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}, {{ ref('fct_activities') }}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
+-- depends_on: {{ ref('int_recomputed_activities') }}, {{ ref('fct_activities') }}
 with
 
 activities as (
     select * from {{ ref('int_activities') }}
-    where {{ in_refreshed_rows('(provider, activity_key)', ref('int_activities'), 'provider, activity_key') }}
+    where {{ in_refreshed_rows('(provider, activity_key)', 'provider, activity_key') }}
 ),
 
 email_events as (
     select * from {{ ref('fct_email_events') }}
-    where {{ in_refreshed_rows('(provider, message_key)', ref('int_activities'), 'provider, activity_key') }}
+    where {{ in_refreshed_rows('(provider, message_key)', 'provider, activity_key') }}
 ),
 
 replies as (
     select * from {{ ref('int_activity_replies') }}
-    where {{ in_refreshed_rows('(provider, activity_key)', ref('int_activities'), 'provider, activity_key') }}
+    where {{ in_refreshed_rows('(provider, activity_key)', 'provider, activity_key') }}
 ),
 
 statistics as (
@@ -43,7 +44,7 @@ statistics as (
         is_bounced,
         is_unsubscribed
     from {{ ref('stg_smartlead__statistics') }}
-    where {{ in_refreshed_rows("('smartlead', stats_id)", ref('int_activities'), 'provider, activity_key') }}
+    where {{ in_refreshed_rows("('smartlead', stats_id)", 'provider, activity_key') }}
 ),
 
 email_engagement as (

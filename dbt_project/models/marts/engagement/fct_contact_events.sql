@@ -1,7 +1,7 @@
 {{
   config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='scoped_diff',
     on_schema_change='fail',
     tags=['person_scoped'],
     indexes=[
@@ -19,7 +19,8 @@
     "Feedback into the pool"). Touches (fct_activities), replies (attributed as in
     fct_activity_engagement), hard bounces, unsubscribes and do-not-contact marks.
 -#}
--- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}, {{ ref('int_activities') }}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
+-- depends_on: {{ ref('int_activities') }}, {{ ref('int_recomputed_activities') }}
 with
 
 activities as (
@@ -37,6 +38,16 @@ signals as (
 
 contact_points as (
     select * from {{ ref('int_lead_contact_points') }}
+),
+
+-- The signals of the leads recomputed, found through their addresses (an index probe into each
+-- staging table the signals come from, not a read of every event).
+scoped_signals as (
+    select signals.*
+    from contact_points
+    inner join signals
+        on contact_points.contact_value = signals.contact_key
+    where {{ in_contact_event_scope('contact_points.lead_id') }}
 ),
 
 touches as (
@@ -78,7 +89,7 @@ lead_signals as (
         signals.channel,
         signals.event_type,
         signals.occurred_at
-    from signals
+    from scoped_signals as signals
     left join contact_points as by_email
         on by_email.contact_kind = 'email' and signals.email = by_email.contact_value
     left join contact_points as by_phone
@@ -86,7 +97,6 @@ lead_signals as (
     where
         coalesce(by_email.lead_id, by_phone.lead_id) is not null
         and signals.occurred_at is not null
-        and {{ in_contact_event_scope('coalesce(by_email.lead_id, by_phone.lead_id)') }}
 ),
 
 unioned as (
