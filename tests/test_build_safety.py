@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cis.db import Target, project_root, transformer_target
+from cis.db import Target, connect, project_root, transformer_target
 from cis.generate import generate_landing
 from cis.generate.late_events import fingerprints
 from cis.jobs.ingest import ingest_landing
@@ -86,24 +86,28 @@ def test_two_builds_at_once_take_turns_and_both_complete(built: tuple) -> None:
 
 def test_a_build_killed_half_way_leaves_the_marts_whole(built: tuple) -> None:
     target, work, before = built
+    # A reader in the middle of a transaction on fct_activities: the rebuild writes the new table
+    # beside it and then waits to swap it in, so it is killed mid-write, whatever the timing.
+    reader = connect(target, autocommit=False)
     command, env = dbt_command(REBUILD, transformer_target(target), work_dir=work / "killed")
     process = subprocess.Popen(command, cwd=project_root(), env=env, start_new_session=True)
     try:
+        with reader.cursor() as cur:
+            cur.execute("select count(*) from engagement.fct_activities")
         deadline = time.monotonic() + 120
-        # Kill dbt while it is writing a mart: a statement on one of the engagement tables.
-        while time.monotonic() < deadline and process.poll() is None:
-            busy = query(
+        waiting = 0
+        while time.monotonic() < deadline and process.poll() is None and not waiting:
+            waiting = query(
                 target,
-                "select count(*) from pg_stat_activity where state = 'active' "
-                "and query ilike '%%engagement%%fct_%%' and pid <> pg_backend_pid()",
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock' "
+                "and query ilike '%%fct_activities%%' and pid <> pg_backend_pid()",
             )[0][0]
-            if busy:
-                break
             time.sleep(0.05)
-        assert process.poll() is None, "dbt finished before it could be killed"
+        assert waiting, "dbt never came to swap fct_activities in"
         os.killpg(process.pid, signal.SIGKILL)
     finally:
         process.wait()
+        reader.close()
     assert process.returncode == -signal.SIGKILL
 
     # Every mart is still there, whole: what the killed build had not swapped in is the old table.

@@ -5,19 +5,20 @@ go of the schema (docs/engagement.md, "Incremental builds")."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
-from cis.db import transformer_target
+from cis.db import cursor, transformer_target
 from cis.generate import generate_landing
 from cis.generate.late_events import fingerprints, hold_back
 from cis.jobs.ingest import ingest_landing
 from cis.transform import run_dbt
 from ingestion.pipeline import dataset_lock_name, pipeline_lock
-from tests.event_builds import build_models, client_database
+from tests.event_builds import MODELS_ONLY, build_models, client_database
 from tests.pg import query
 
 STAGED = {
@@ -62,6 +63,99 @@ def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
     leads = query(target, "select count(*) from pool.dim_leads")[0][0]
     assert 0 < scoped < leads / 2
     assert fingerprints(target) == fingerprints(at_once)
+
+
+def _smartlead_line_for_one_of(landing: Path, emails: list[str]) -> tuple[str, str]:
+    """A Smartlead webhook line (and its address) sent to the first of ``emails`` that has one."""
+    wanted = {email.lower() for email in emails}
+    for path in sorted((landing / "smartlead" / "webhooks").glob("*-events-*.jsonl")):
+        for line in path.read_text().splitlines():
+            address = str(json.loads(line).get("to_email") or "").lower()
+            if address in wanted:
+                return line, address
+    raise AssertionError("no webhook line names any of the candidates")
+
+
+def test_a_scoped_run_rewrites_only_the_rows_that_changed(
+    landing: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The scoped_diff strategy: a person's rows that come out the same stay where they are,
+    an altered row is replaced, and a row stored twice is taken back to once."""
+    now, _late = landing
+    target = client_database("incremental_scoped_diff")
+    ingest_landing(target, now, pipelines_dir=tmp_path / "dlt")
+    build_models(target, tmp_path / "dbt")
+    built = fingerprints(target)
+    step_rows = "select count(*) from intermediate.int_ab_test_step_recipients"
+    [(step_count,)] = query(target, step_rows)
+
+    candidates = query(
+        target,
+        """
+        select activities.lead_email
+        from engagement.fct_activities as activities
+        where activities.provider = 'smartlead'
+            and not activities.is_unknown_lead
+            and activities.recipient_ref in (
+                select recipient_ref from intermediate.int_ab_test_step_recipients
+            )
+        group by activities.lead_email
+        having count(*) >= 3
+        order by activities.lead_email
+        """,
+    )
+    line, email = _smartlead_line_for_one_of(now, [row[0] for row in candidates])
+    [(recipient, altered)] = query(
+        target,
+        "select recipient_ref, (array_agg(activity_id order by activity_id))[1]"
+        " from engagement.fct_activities"
+        " where lower(lead_email) = %s group by recipient_ref",
+        (email,),
+    )
+    with cursor(target) as cur:
+        cur.execute(
+            "update engagement.fct_activities set subject = 'altered' where activity_id = %s",
+            (altered,),
+        )
+        cur.execute(
+            "insert into intermediate.int_ab_test_step_recipients select * from"
+            " intermediate.int_ab_test_step_recipients where recipient_ref = %s limit 1",
+            (recipient,),
+        )
+    placed = "select activity_id, ctid::text from engagement.fct_activities where activity_id <> %s"
+    before = dict(query(target, placed, (altered,)))
+    kept_of_person = query(
+        target,
+        "select count(*) from engagement.fct_activities where recipient_ref = %s"
+        " and activity_id <> %s",
+        (recipient, altered),
+    )[0][0]
+    assert kept_of_person >= 2
+
+    # The same delivery again: its person is in scope, and nothing about them has changed.
+    again = tmp_path / "again" / "smartlead" / "webhooks" / "2025-06-01T000000Z-again-0001.jsonl"
+    again.parent.mkdir(parents=True)
+    again.write_text(line + "\n")
+    ingest_landing(target, tmp_path / "again", pipelines_dir=tmp_path / "dlt")
+    build_models(target, tmp_path / "dbt")
+
+    [(is_full,)] = query(target, "select is_full from intermediate.int_engagement_refresh")
+    assert is_full is False
+    assert query(
+        target,
+        "select count(*) from intermediate.int_engagement_scope"
+        " where scope_kind = 'lead' and scope_value = %s",
+        (recipient,),
+    ) == [(1,)]
+    assert query(target, step_rows) == [(step_count,)]
+    assert dict(query(target, placed, (altered,))) == before
+    scoped = fingerprints(target)
+    # The repeat counts as a second delivery of its event; nothing else changed.
+    assert {mart: scoped[mart] for mart in scoped if mart != "engagement.fct_email_events"} == {
+        mart: built[mart] for mart in built if mart != "engagement.fct_email_events"
+    }
+    run_dbt([*MODELS_ONLY, "--full-refresh"], transformer_target(target), work_dir=tmp_path / "dbt")
+    assert fingerprints(target) == scoped
 
 
 def test_a_file_read_again_after_a_build_is_staged_once(

@@ -6,8 +6,9 @@
     it cannot scope (for staging: deletions from the raw tables and the deletion requests; for
     the person-scoped models: the pool's contact points, time zones, the clients' campaigns, the
     templates). A run reads only what is new; when a version changed it recomputes everything.
-    The rows a run recomputes are deleted first (a pre-hook, in the same transaction as the
-    insert), so a row that no longer follows from the inputs goes too.
+    The rows a run recomputes are replaced in the same transaction as the insert (deleted first
+    by a load-scoped model's pre-hook; compared row by row by the person-scoped models'
+    `scoped_diff` strategy), so a row that no longer follows from the inputs goes too.
 -#}
 
 {% macro incremental_state_table() -%}
