@@ -200,77 +200,9 @@
         create temporary table {{ scope_rows_table() }} on commit drop as
         select
             ctid as row_ctid,
-            {{ diff_row_hash(this, adapter.get_columns_in_relation(this)) }} as row_hash
+            {{ diff_row_hashes(this, adapter.get_columns_in_relation(this)) }}
         from {{ this }}
         where {{ predicate }}
-    {%- endif -%}
-{%- endmacro %}
-
-{#-
-    A row's hash for the `scoped_diff` strategy: every column but those of the model's
-    `diff_ignore` config (int_activities' `refreshed_at`: a row that came out the same keeps the
-    stamp of the build that last changed it).
--#}
-{% macro diff_row_hash(relation, columns) -%}
-    {%- set ignored = config.get('diff_ignore', []) -%}
-    {%- set compared = [] -%}
-    {%- for column in columns if column.name not in ignored -%}
-        {%- do compared.append(relation ~ '.' ~ adapter.quote(column.name)) -%}
-    {%- endfor -%}
-    md5(row({{ compared | join(', ') }})::text)
-{%- endmacro %}
-
-{#- The rows of the people a person-scoped model recomputes this run (clear_person_scope). -#}
-{% macro scope_rows_table() -%}
-    {{ this.identifier }}__scope_rows
-{%- endmacro %}
-
-{#-
-    The `scoped_diff` incremental strategy of the person-scoped models: the rows recomputed
-    (the temporary relation) against the rows they replace (clear_person_scope set them aside).
-    A row that came out the same stays where it is; one that changed or went is deleted; a new
-    or changed one is inserted. The table ends exactly as if every row set aside had been
-    deleted and every row recomputed inserted, but a late event rewrites a few rows, not every
-    row of its person (each write maintains every index of the table).
--#}
-{% macro get_incremental_scoped_diff_sql(arg_dict) -%}
-    {%- set target_relation = arg_dict['target_relation'] -%}
-    {%- set temp_relation = arg_dict['temp_relation'] -%}
-    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set fresh_hash = diff_row_hash('fresh', arg_dict['dest_columns']) -%}
-    {%- if person_scope_is_full() -%}
-        insert into {{ target_relation }} ({{ columns }})
-        select {{ columns }} from {{ temp_relation }}
-    {%- else -%}
-        {#- Rows are matched by hash and copy number, so that identical rows count as often as they occur. -#}
-        create temporary table {{ this.identifier }}__fresh_rows on commit drop as
-        select
-            ctid as row_ctid,
-            {{ fresh_hash }} as row_hash,
-            row_number() over (partition by {{ fresh_hash }}) as row_copy
-        from {{ temp_relation }} as fresh;
-        delete from {{ target_relation }}
-        where ctid = any(array(
-            select set_aside.row_ctid
-            from (
-                select row_ctid, row_hash, row_number() over (partition by row_hash) as row_copy
-                from {{ scope_rows_table() }}
-            ) as set_aside
-            where (set_aside.row_hash, set_aside.row_copy) not in (
-                select fresh_rows.row_hash, fresh_rows.row_copy from {{ this.identifier }}__fresh_rows as fresh_rows
-            )
-        ));
-        insert into {{ target_relation }} ({{ columns }})
-        select {{ columns }}
-        from {{ temp_relation }}
-        where ctid = any(array(
-            select fresh_rows.row_ctid
-            from {{ this.identifier }}__fresh_rows as fresh_rows
-            where (fresh_rows.row_hash, fresh_rows.row_copy) not in (
-                select row_hash, row_number() over (partition by row_hash)
-                from {{ scope_rows_table() }}
-            )
-        ))
     {%- endif -%}
 {%- endmacro %}
 

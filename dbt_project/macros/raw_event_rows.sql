@@ -87,3 +87,32 @@
         )::bit(64) # (b'1' || repeat('0', 63)::varbit)::bit(64)
     )::bigint
 {%- endmacro %}
+
+{#-
+    The rows of `relation` (raw_event_rows' columns) with each payload decompressed once. A
+    payload of a few kilobytes is stored compressed, and every `->>` on it decompresses it
+    again: a staging model reads thirty fields. `#> '{}'` is the value itself, decompressed;
+    `offset 0` keeps the planner from copying that expression into each lookup (measured on
+    406,218 Smartlead webhook rows: 4.8 s instead of 12.9 s).
+-#}
+{% macro unpacked_event_rows(relation) -%}
+    select
+        {{ relation }}.delivery_id,
+        {{ relation }}.event_key,
+        {{ relation }}.event_name,
+        {{ relation }}.campaign_id,
+        {{ relation }}.lead_email,
+        {{ relation }}.lead_linkedin_url,
+        {{ relation }}.lead_phone,
+        {{ relation }}.occurred_at,
+        {{ relation }}.occurred_at_text,
+        {{ relation }}.received_at,
+        {{ relation }}.request_id,
+        {{ relation }}.payload #> '{}' as payload,
+        {{ relation }}.source_file,
+        {{ relation }}.source_line,
+        {{ relation }}.loaded_at,
+        {{ relation }}.load_id
+    from {{ relation }}
+    offset 0
+{%- endmacro %}

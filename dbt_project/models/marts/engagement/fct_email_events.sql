@@ -30,8 +30,29 @@
 -- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with
 
+-- The columns this model reads, not the message bodies: every sort below carries these rows.
 deliveries_raw as (
-    select * from {{ ref('int_email_deliveries') }}
+    select
+        provider,
+        delivery_id,
+        event_key,
+        vendor_event_name,
+        dialect,
+        event_type,
+        campaign_id,
+        lead_email,
+        vendor_lead_id,
+        message_key,
+        sequence_number,
+        subject,
+        clicked_url,
+        bounce_text,
+        message_sent_at,
+        ip_address,
+        occurred_at,
+        received_at,
+        loaded_at
+    from {{ ref('int_email_deliveries') }}
     where {{ in_person_scope('lead_key', 'email') }}
 ),
 
@@ -47,20 +68,14 @@ leads_by_email as (
     select * from {{ ref('int_leads_by_email') }}
 ),
 
-deliveries as (
-    select
-        *,
-        count(*) over (partition by provider, event_key) as delivery_count,
-        row_number() over (
-            partition by provider, event_key
-            order by received_at nulls last, loaded_at, delivery_id
-        ) as delivery_rank
-    from deliveries_raw
-),
-
+-- The first delivery of each event, with how many came. DISTINCT ON rather than a rank
+-- filtered to 1: the planner then knows how many rows come out, and joins them by hash.
 first_deliveries as (
-    select * from deliveries
-    where delivery_rank = 1
+    select distinct on (provider, event_key)
+        *,
+        count(*) over (partition by provider, event_key) as delivery_count
+    from deliveries_raw
+    order by provider, event_key, received_at nulls last, loaded_at, delivery_id
 ),
 
 sends as (

@@ -22,9 +22,13 @@
 -- depends_on: {{ ref('stg_dlt__event_loads') }}
 with
 
-source as (
+raw_rows as (
     select * from ({{ raw_event_rows('smartlead', 'webhook_events') }}) as raw_rows
     where {{ in_load_scope('load_id', load_scope) }}
+),
+
+source as (
+    {{ unpacked_event_rows('raw_rows') }}
 ),
 
 renamed as (
@@ -93,8 +97,7 @@ renamed as (
         loaded_at,
         load_id,
         source_file,
-        source_line,
-        payload
+        source_line
     from source
 )
 

@@ -28,9 +28,13 @@ changed_rows as ( -- noqa: ST03
     where {{ in_load_scope('new_rows.load_id', load_scope) }}
 ),
 
-source as (
+raw_rows as (
     select * from ({{ raw_event_rows('smartlead', 'statistics') }}) as raw_rows
     where {{ 'true' if load_scope is none else "raw_rows.payload ->> 'stats_id' in (select changed_rows.stats_id from changed_rows)" }}
+),
+
+source as (
+    {{ unpacked_event_rows('raw_rows') }}
 ),
 
 versions as (

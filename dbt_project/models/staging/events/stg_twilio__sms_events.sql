@@ -22,9 +22,13 @@
 -- depends_on: {{ ref('stg_dlt__event_loads') }}
 with
 
-source as (
+raw_rows as (
     select * from ({{ raw_event_rows('twilio', 'webhook_events') }}) as raw_rows
     where {{ in_load_scope('load_id', load_scope) }}
+),
+
+source as (
+    {{ unpacked_event_rows('raw_rows') }}
 ),
 
 renamed as (
