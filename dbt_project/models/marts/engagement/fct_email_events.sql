@@ -69,23 +69,14 @@ leads_by_email as (
 ),
 
 -- The first delivery of each event, with how many came. DISTINCT ON rather than a rank
--- filtered to 1: the planner then knows how many rows come out, and joins them by hash.
+-- filtered to 1: the planner then knows how many rows come out (it guesses a handful for a
+-- rank filter, and sorts and joins for that handful).
 first_deliveries as (
     select distinct on (provider, event_key)
         *,
         count(*) over (partition by provider, event_key) as delivery_count
     from deliveries_raw
     order by provider, event_key, received_at nulls last, loaded_at, delivery_id
-),
-
-sends as (
-    select
-        provider,
-        message_key,
-        min(occurred_at) as sent_at
-    from first_deliveries
-    where event_type = 'sent' and message_key is not null
-    group by provider, message_key
 ),
 
 -- A campaign tracks opens when any email of it was opened, whoever opened it: one index probe
@@ -115,7 +106,17 @@ timed as (
     select
         events.*,
         campaigns_tracking_opens.provider is not null as campaign_tracks_opens,
-        coalesce(sends.sent_at, events.message_sent_at) as delivered_at,
+        -- When the email was sent: a window rather than a join, over the partition the windows
+        -- below sort anyway.
+        coalesce(
+            case
+                when events.message_key is not null
+                    then min(events.occurred_at) filter (where events.event_type = 'sent') over (
+                        partition by events.provider, events.message_key
+                    )
+            end,
+            events.message_sent_at
+        ) as delivered_at,
         min(events.occurred_at) filter (where events.event_type = 'open') over (
             partition by events.provider, events.message_key
         ) as first_open_at,
@@ -129,8 +130,6 @@ timed as (
                 )
         end as clicks_within_5s
     from first_deliveries as events
-    left join sends
-        on events.provider = sends.provider and events.message_key = sends.message_key
     left join campaigns_tracking_opens
         on
             events.provider = campaigns_tracking_opens.provider
