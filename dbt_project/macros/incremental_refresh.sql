@@ -198,11 +198,7 @@
         delete from {{ this }}
     {%- else -%}
         create temporary table {{ scope_rows_table() }} on commit drop as
-        select
-            ctid as row_ctid,
-            {{ diff_row_hashes(this, adapter.get_columns_in_relation(this)) }}
-        from {{ this }}
-        where {{ predicate }}
+        {{ hashed_row_copies(this, adapter.get_columns_in_relation(this), predicate=predicate) }}
     {%- endif -%}
 {%- endmacro %}
 

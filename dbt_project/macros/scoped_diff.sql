@@ -21,6 +21,26 @@
     hash_record_extended(row({{ compared | join(', ') }}), 1) as row_check
 {%- endmacro %}
 
+{#-
+    The rows of `relation` (aliased `alias` when given; a predicate may name the relation
+    itself) where `predicate` holds, each as where it is (`row_ctid`), its hashes and its copy
+    number among identical rows (`row_copy`): identical rows are matched copy by copy, so they
+    count as often as they occur.
+-#}
+{% macro hashed_row_copies(relation, columns, alias=none, predicate='true') -%}
+    {%- set qualifier = alias if alias else relation -%}
+    select
+        row_ctid,
+        row_hash,
+        row_check,
+        row_number() over (partition by row_hash, row_check) as row_copy
+    from (
+        select {{ qualifier }}.ctid as row_ctid, {{ diff_row_hashes(qualifier, columns) }}
+        from {{ relation }}{{ ' as ' ~ alias if alias }}
+        where {{ predicate }}
+    ) as hashed
+{%- endmacro %}
+
 {#- The rows of the people a person-scoped model recomputes this run (clear_person_scope). -#}
 {% macro scope_rows_table() -%}
     {{ this.identifier }}__scope_rows
@@ -45,26 +65,11 @@
         select {{ columns }} from {{ temp_relation }}
     {%- else -%}
         create temporary table {{ fresh_rows }} on commit drop as
-        select
-            row_ctid,
-            row_hash,
-            row_check,
-            row_number() over (partition by row_hash, row_check) as row_copy
-        from (
-            select ctid as row_ctid, {{ diff_row_hashes('fresh', arg_dict['dest_columns']) }}
-            from {{ temp_relation }} as fresh
-        ) as hashed;
-        create temporary table {{ this.identifier }}__kept_rows on commit drop as
-        select
-            row_ctid,
-            row_hash,
-            row_check,
-            row_number() over (partition by row_hash, row_check) as row_copy
-        from {{ scope_rows_table() }};
+        {{ hashed_row_copies(temp_relation, arg_dict['dest_columns'], alias='fresh') }};
         delete from {{ target_relation }}
         where ctid = any(array(
             select kept.row_ctid
-            from {{ this.identifier }}__kept_rows as kept
+            from {{ scope_rows_table() }} as kept
             where not exists (
                 select 1 from {{ fresh_rows }} as fresh
                 where
@@ -80,7 +85,7 @@
             select fresh.row_ctid
             from {{ fresh_rows }} as fresh
             where not exists (
-                select 1 from {{ this.identifier }}__kept_rows as kept
+                select 1 from {{ scope_rows_table() }} as kept
                 where
                     kept.row_hash = fresh.row_hash
                     and kept.row_check = fresh.row_check
