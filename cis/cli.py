@@ -20,6 +20,7 @@ from cis import db
 from cis.bootstrap import bootstrap
 from cis.clients import Client, ClientConfigError, load_clients
 from cis.pool_settings import PoolSettings, PoolSettingsError, load_pool_settings
+from cis.replies_cli import replies_app
 
 app = typer.Typer(help="Agency CIS: lead pool, allocation and validation.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: embedded PostgreSQL by default, or CIS_DATABASE_URL.")
@@ -28,6 +29,7 @@ clients_app = typer.Typer(help="Agency clients from config/clients.yml.")
 app.add_typer(db_app, name="db")
 app.add_typer(ingest_app, name="ingest")
 app.add_typer(clients_app, name="clients")
+app.add_typer(replies_app, name="replies")
 console = Console()
 
 SettingsFile = Annotated[

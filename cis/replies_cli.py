@@ -1,0 +1,158 @@
+"""``cis replies``: the reply analyzer from the command line (docs/replies.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+replies_app = typer.Typer(
+    help="The reply analyzer: classify, evaluate, train.", no_args_is_help=True
+)
+console = Console()
+BATCH = 500
+
+
+def _labelled(line: str) -> tuple[dict | None, str | None]:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as error:
+        return None, f"not JSON: {error.msg} at column {error.colno}"
+    if not isinstance(record, dict):
+        return None, "not a JSON object"
+    if record.get("id") in (None, ""):
+        return None, "no id"
+    return record, None
+
+
+@replies_app.command()
+def classify(
+    source: Annotated[Path, typer.Option("--in", help="JSON Lines: id, subject, body per line.")],
+    out: Annotated[Path, typer.Option("--out", help="Each input line plus the analyzer's fields.")],
+) -> None:
+    """Label every reply of a JSON Lines file. Lines that cannot be read go, with their line
+    number and reason, to OUT.rejected.jsonl; nothing is dropped silently."""
+    from detectors.replies.analyzer import analyze_many
+
+    if not source.exists():
+        console.print(f"[red]{source} does not exist[/red]")
+        raise typer.Exit(2)
+    rejected_path = out.with_suffix(".rejected.jsonl")
+    written = rejected = 0
+    with (
+        source.open(encoding="utf-8", errors="replace") as lines,
+        out.open("w", encoding="utf-8") as output,
+        rejected_path.open("w", encoding="utf-8") as rejects,
+    ):
+        batch: list[dict] = []
+
+        def flush() -> None:
+            nonlocal written
+            for record, analysis in zip(batch, analyze_many(batch), strict=True):
+                output.write(
+                    json.dumps({**record, **analysis.model_dump(mode="json")}, ensure_ascii=False)
+                    + "\n"
+                )
+                written += 1
+            batch.clear()
+
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            record, reason = _labelled(line)
+            if record is None:
+                rejects.write(
+                    json.dumps(
+                        {"line": number, "reason": reason, "text": line.rstrip("\n")},
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
+                rejected += 1
+                continue
+            batch.append(record)
+            if len(batch) >= BATCH:
+                flush()
+        flush()
+    if not rejected:
+        rejected_path.unlink()
+    console.print(
+        f"classified {written:,} replies into {out}"
+        + (f"; {rejected:,} lines rejected, see {rejected_path}" if rejected else "")
+    )
+
+
+def _print_scores(evaluation, show_confusion: bool) -> None:
+    for title, score in (("intent", evaluation.intent), ("objection type", evaluation.objection)):
+        table = Table(title=f"{evaluation.name}: {title} (macro-F1 {score.macro_f1:.3f})")
+        table.add_column("label")
+        for column in ("precision", "recall", "n"):
+            table.add_column(column, justify="right")
+        for label in score.labels:
+            table.add_row(
+                label,
+                f"{score.precision[label]:.3f}",
+                f"{score.recall[label]:.3f}",
+                str(score.support[label]),
+            )
+        console.print(table)
+        if show_confusion:
+            matrix = Table(title=f"{evaluation.name}: {title} confusion (rows: truth)")
+            matrix.add_column("")
+            for label in score.labels:
+                matrix.add_column(label[:8], justify="right")
+            for label, row in zip(score.labels, score.confusion, strict=True):
+                matrix.add_row(label, *map(str, row))
+            console.print(matrix)
+    console.print(
+        f"sentiment accuracy {evaluation.sentiment_accuracy:.3f}; questions exact "
+        f"{evaluation.questions_exact:.3f}; referral address exact {evaluation.referral_exact:.3f}; "
+        f"return date exact {evaluation.return_date_exact:.3f} ({evaluation.size} replies)"
+    )
+
+
+@replies_app.command()
+def evaluate(
+    part: Annotated[str, typer.Option(help="heldout or dev")] = "heldout",
+    as_json: Annotated[
+        Path | None, typer.Option("--json", help="Also write the scores here.")
+    ] = None,
+) -> None:
+    """Per-class precision and recall, macro-F1 and the confusion matrix of the analyzer and of
+    the rule baseline, on the corpus' held-out part (or its development part)."""
+    from dataclasses import asdict
+
+    from detectors.replies import corpus
+    from detectors.replies.evaluate import TARGETS
+    from detectors.replies.evaluate import evaluate as run
+
+    records = corpus.heldout() if part == "heldout" else corpus.development()
+    analyzer, baseline = run(records, name=part)
+    _print_scores(baseline, show_confusion=False)
+    _print_scores(analyzer, show_confusion=True)
+    verdict = "meets" if analyzer.meets_targets() else "misses"
+    console.print(f"the analyzer {verdict} the targets {TARGETS}")
+    if as_json:
+        as_json.write_text(
+            json.dumps({"analyzer": asdict(analyzer), "baseline": asdict(baseline)}, indent=2)
+        )
+
+
+@replies_app.command()
+def train() -> None:
+    """Split the corpus parts (each record by a hash of its id), train the model on the
+    development part and write it to detectors/replies/model/."""
+    from detectors.replies import corpus, model
+
+    dev, held = corpus.split_corpus()
+    corpus.write_jsonl(corpus.DEV_FILE, dev)
+    corpus.write_jsonl(corpus.HELDOUT_FILE, held)
+    trained = model.train(dev)
+    path = model.save(trained)
+    console.print(
+        f"{len(dev)} development and {len(held)} held-out replies; model {trained.trained_on} written to {path}"
+    )

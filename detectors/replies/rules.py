@@ -1,0 +1,239 @@
+"""Rules: the automatic messages (bounce, out of office, auto-reply) told by their headers and
+wording, which the model then does not have to guess, and a keyword baseline for every label
+that the model is measured against (docs/replies.md, "Rules and model")."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+_AUTO_SUBMITTED = {"auto-replied", "auto-generated", "auto-notified"}
+_PRECEDENCE = {"auto_reply", "bulk", "junk", "list"}
+_BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mail delivery)", re.I)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliverable|undelivered mail|delivery status notification|mail delivery (failed|failure|"
+    r"subsystem)|returned mail|delivery (has )?failed|failure notice|could not be delivered|"
+    r"delivery delayed|delayed mail|unzustellbar|nicht zustellbar|non remis|non distribuable|"
+    r"échec de (la )?(remise|distribution)|no se puede entregar|no entregado|message blocked",
+    re.I,
+)
+_BOUNCE_BODY = re.compile(
+    r"\b[45]\d\d[ -][45]\.\d{1,3}\.\d{1,3}\b|\b[45]\.\d\.\d{1,2}\b.*(user|mailbox|recipient|"
+    r"address|rejected|blocked)|this is the mail system at host|qmail-send program|"
+    r"message that you sent could not be delivered|delivery to the following recipient"
+    r"|address (was )?not found|wasn't delivered to|could not be delivered to|"
+    r"delivery has failed to these recipients|the recipient's mailbox is full|"
+    r"domain name not found|host or domain name not found|unrouteable address|"
+    r"diagnostic-code|final-recipient:|reporting-mta:|remote server returned",
+    re.I,
+)
+_ABSENCE = re.compile(
+    r"out of (the )?office|\booo\b|on (annual |parental |maternity |paternity |sick |study )?"
+    r"leave|on holiday|on vacation|on sabbatical|away from (the office|my desk|email)|"
+    r"limited access to (my )?e-?mail|currently (away|travell?ing|out)|i am (away|out)|i'm (away|out)|"
+    r"will be (away|out)|back in the office|return to the office|public holiday|"
+    r"nicht im büro|abwesend|abwesenheit|urlaub|elternzeit|dienstreise|außer haus|"
+    r"absente?\b|en congés?|en vacances|hors du bureau|congé maternité|"
+    r"fuera de la oficina|de vacaciones|ausente|de viaje|baja (por )?maternidad",
+    re.I,
+)
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(automatic reply|auto(matic)?[- ]?reply|autoreply|auto-response|out of (the )?office|"
+    r"abwesenheit|automatische antwort|réponse automatique|respuesta automática|absence)",
+    re.I,
+)
+
+# Without any header, only wording no person writes to a cold email makes it automatic.
+_AUTO_STRONG = re.compile(
+    r"this (mailbox|inbox|e-?mail address|address) is (no longer |not )(being )?(monitored|in use|"
+    r"active|checked)|(ticket|case|request) (#|number|id|no\.?|ref)\s*:?\s*\[?#?[\w-]*\d|"
+    r"this is an? (automated|automatic|auto-generated) (message|response|reply|notification)|"
+    r"(verify|confirm) (that )?you are (a )?human|do not reply to this (e-?mail|message)|"
+    r"(we|i) have received your (message|e-?mail|request|enquiry|inquiry) and will|"
+    r"aim to (respond|reply|get back to you) within|"
+    r"dies ist eine automatische|ceci est une réponse automatique|"
+    r"este es un mensaje automático|esta es una respuesta automática",
+    re.I,
+)
+
+
+def header(headers: Mapping[str, str] | None, name: str) -> str:
+    for key, value in (headers or {}).items():
+        if key.lower() == name.lower():
+            return str(value or "").strip().lower()
+    return ""
+
+
+def is_automatic(headers: Mapping[str, str] | None) -> bool:
+    """RFC 3834 and its kin: the message says it was sent by a machine."""
+    submitted = header(headers, "auto-submitted")
+    return (
+        (submitted != "" and submitted != "no" and submitted.split(";")[0] in _AUTO_SUBMITTED)
+        or header(headers, "x-autoreply") in {"yes", "true", "1"}
+        or header(headers, "x-autorespond") != ""
+        or header(headers, "precedence") in _PRECEDENCE
+        or header(headers, "x-auto-response-suppress") in {"all", "oof", "autoreply"}
+    )
+
+
+def is_bounce(sender: str, subject: str, text: str, headers: Mapping[str, str] | None) -> bool:
+    content_type = header(headers, "content-type")
+    if "report-type=delivery-status" in content_type or header(headers, "x-failed-recipients"):
+        return True
+    machine = bool(_BOUNCE_SENDER.match(sender or ""))
+    by_subject = bool(_BOUNCE_SUBJECT.search(subject or ""))
+    by_body = bool(_BOUNCE_BODY.search(text[:6000]))
+    return (machine and (by_subject or by_body)) or (by_subject and by_body)
+
+
+def automatic_intent(
+    sender: str, subject: str, text: str, headers: Mapping[str, str] | None
+) -> str | None:
+    """bounce, out_of_office or auto_reply when the message was sent by a machine; else None."""
+    if is_bounce(sender, subject, text, headers):
+        return "bounce"
+    flagged = is_automatic(headers) or bool(_AUTO_SUBJECT.search(subject or ""))
+    head = text[:1500]
+    if flagged and _ABSENCE.search(head):
+        return "out_of_office"
+    if flagged:
+        return "auto_reply"
+    if _AUTO_STRONG.search(head):
+        return "auto_reply"
+    return None
+
+
+# The baseline: the first keyword family that matches decides, in the rule book's order.
+_BASELINE_INTENTS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "unsubscribe",
+        re.compile(
+            r"unsubscribe|remove me|take me off|stop (e-?mailing|emailing|contacting|sending)|"
+            r"do not (contact|email)|don't (contact|email) me|opt(ed)? out|gdpr|rgpd|dsgvo|"
+            r"delete (my|all) (data|personal)|austragen|streichen sie|désinscri|darme de baja|"
+            r"no me (escriba|contacte)",
+            re.I,
+        ),
+    ),
+    (
+        "referral",
+        re.compile(
+            r"(contact|reach out to|speak (to|with)|talk (to|with)|try) (my colleague|our )|"
+            r"(looping|loop) in|cc'?d|forwarded (this|it|your)|passed (this|it|your)|right person is|"
+            r"person (for this|to talk to) is|in copy|wenden sie sich an|mon collègue|ma collègue|"
+            r"contactez|mi compañer[oa]|le he reenviado|\+\w+",
+            re.I,
+        ),
+    ),
+    (
+        "wrong_person",
+        re.compile(
+            r"not the right (person|contact)|wrong (person|contact)|no longer (work|with)|left the "
+            r"company|not my (area|department)|i'?m not (in|the)|nicht zuständig|pas la bonne "
+            r"personne|no soy la persona",
+            re.I,
+        ),
+    ),
+    (
+        "meeting_request",
+        re.compile(
+            r"\b(call|meeting|meet|demo|chat|zoom|teams|calendly|calendar|slot|invite)\b.*"
+            r"(monday|tuesday|wednesday|thursday|friday|next week|tomorrow|\d{1,2}(:\d\d)?\s*(am|pm)|"
+            r"works|free|available|send)|let'?s (talk|chat|meet|set up|book)|book a (call|time|slot)|"
+            r"termin|rendez-vous|reunión|llamada",
+            re.I,
+        ),
+    ),
+    (
+        "not_interested",
+        re.compile(
+            r"not interested|no thanks|no thank you|not (a )?(fit|priority|for us)|we'?re (all )?set|"
+            r"pass\b|not at this time|not right now|kein interesse|pas intéressé|no nos interesa|"
+            r"no estamos interesados|already (use|have|work with)|don'?t need",
+            re.I,
+        ),
+    ),
+    ("info_request", re.compile(r"\?|send (me|over|us)|more (info|information|details)", re.I)),
+    (
+        "interested",
+        re.compile(
+            r"interested|sounds (good|great|interesting)|tell me more|next steps|yes\b|keen|"
+            r"interessant|intéressant|me interesa",
+            re.I,
+        ),
+    ),
+]
+_BASELINE_OBJECTIONS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "pricing",
+        re.compile(
+            r"price|pricing|expensive|cost|budget|afford|preis|budget|prix|precio|presupuesto|coût",
+            re.I,
+        ),
+    ),
+    (
+        "competitor",
+        re.compile(
+            r"already (use|using|have|work with)|signed with|our (current )?(vendor|provider|agency)|switch",
+            re.I,
+        ),
+    ),
+    (
+        "timing",
+        re.compile(
+            r"not now|next (year|quarter|month)|\bq[1-4]\b|later this year|timing|busy|after the|nächstes jahr|plus tard|más adelante",
+            re.I,
+        ),
+    ),
+    (
+        "authority",
+        re.compile(
+            r"my (boss|manager|ceo|cfo)|sign[- ]off|approv|procurement|board|not my decision|decision",
+            re.I,
+        ),
+    ),
+    (
+        "trust",
+        re.compile(
+            r"how did you get|where did you get|spam|scam|burned|burnt|skeptic|sceptic|references|prove",
+            re.I,
+        ),
+    ),
+    (
+        "no_need",
+        re.compile(
+            r"don'?t need|no need|in[- ]house|not relevant|covered|brauchen (wir )?kein|pas besoin|no necesitamos",
+            re.I,
+        ),
+    ),
+]
+_NEGATIVE = re.compile(
+    r"not interested|no thanks|remove|unsubscribe|stop|don't|annoy|spam|never", re.I
+)
+_POSITIVE = re.compile(
+    r"great|love|sounds good|interested|keen|happy to|let's|yes|perfect|excited", re.I
+)
+
+
+def baseline_intent(text: str) -> str:
+    for intent, pattern in _BASELINE_INTENTS:
+        if pattern.search(text):
+            return intent
+    return "not_interested"
+
+
+def baseline_objection(text: str) -> str:
+    for objection, pattern in _BASELINE_OBJECTIONS:
+        if pattern.search(text):
+            return objection
+    return "none"
+
+
+def baseline_sentiment(intent: str, text: str) -> str:
+    if intent in {"bounce", "out_of_office", "auto_reply", "referral", "wrong_person"}:
+        return "neutral"
+    if intent in {"not_interested", "unsubscribe"} or _NEGATIVE.search(text):
+        return "negative"
+    if intent in {"meeting_request", "interested"} or _POSITIVE.search(text):
+        return "positive"
+    return "neutral"
