@@ -20,7 +20,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint dbt_project/models dbt_project/macros
+	$(BIN)/sqlfluff lint --processes 2 dbt_project/models dbt_project/macros
 
 test: lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)

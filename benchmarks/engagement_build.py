@@ -6,9 +6,9 @@ vendor events; a seeded share of the event lines (``--later``, default 1%) is he
 copies of already-held lines (duplicate deliveries) and lines the generator wrote as late
 (events only: campaign and sequence snapshots all arrive first). The
 rest is loaded (``ingest landing``: the raw load time), the whole project is built once, and
-then the engagement selection (event staging, ``intermediate/engagement`` and ``content``,
-``marts/engagement``, ``marts/content``) is rebuilt from scratch (``--full-refresh``: the full build). The held-back
-lines are loaded and the same selection is built again without ``--full-refresh`` (incremental
+then the engagement selection (event staging, ``intermediate/engagement``, ``content`` and
+``threads``, ``marts/engagement``, ``marts/content``, ``marts/threads``) is rebuilt from
+scratch (``--full-refresh``: the full build). The held-back lines are loaded and the same selection is built again without ``--full-refresh`` (incremental
 where a model is incremental, a rebuild where it is a table). The marts are fingerprinted,
 rebuilt from scratch once more and compared: the second build must equal a full rebuild.
 Prints the times, the ratios and the slowest models of each build. Usage:
@@ -19,6 +19,7 @@ Prints the times, the ratios and the slowest models of each build. Usage:
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import shutil
 import tempfile
@@ -31,6 +32,7 @@ from cis.db import Target, cursor, start_embedded, stop_embedded, transformer_ta
 from cis.generate import generate_landing
 from cis.generate.events import DEFAULT_CLIENTS
 from cis.generate.late_events import MARTS, fingerprints, hold_back, hold_back_newest
+from cis.jobs.analyze_replies import analyze_replies
 from cis.jobs.clients_sync import sync_clients
 from cis.jobs.ingest import ingest_landing
 from cis.transform import run_dbt
@@ -41,7 +43,49 @@ SELECTION = [
     "path:dbt_project/models/intermediate/content",
     "path:dbt_project/models/marts/engagement",
     "path:dbt_project/models/marts/content",
+    "path:dbt_project/models/intermediate/threads",
+    "path:dbt_project/models/marts/threads",
 ]
+
+
+def copy_seconds(target: Target) -> float:
+    """The physical reference for the analyzer: a plain COPY of the rows it reads, out of the
+    database and into a table again."""
+    buffer = io.StringIO()
+    started = time.perf_counter()
+    with cursor(target) as cur:
+        cur.copy_expert(
+            "copy (select message_key, contact_kind, contact_key, body_hash, subject, body_text,"
+            " body_html from intermediate.int_inbound_messages"
+            " where body_text is not null or body_html is not null) to stdout",
+            buffer,
+        )
+        buffer.seek(0)
+        cur.execute(
+            "create temporary table copied (message_key text, contact_kind text, contact_key text,"
+            " body_hash text, subject text, body_text text, body_html text)"
+        )
+        cur.copy_expert("copy copied from stdin", buffer)
+    return time.perf_counter() - started
+
+
+def measure_analyzer(target: Target) -> None:
+    """`cis replies analyze` over every reply, against a COPY of the same rows; then again with
+    nothing new (what an incremental run costs when no reply came)."""
+    started = time.perf_counter()
+    first = analyze_replies(target)
+    analyze_s = time.perf_counter() - started
+    reference_s = copy_seconds(target)
+    started = time.perf_counter()
+    again = analyze_replies(target)
+    again_s = time.perf_counter() - started
+    print(
+        f"reply analyzer: {first.analysed:,} replies in {analyze_s:.1f}s"
+        f" ({first.analysed / max(analyze_s, 1e-9):,.0f}/s); COPY of the same rows {reference_s:.2f}s"
+        f" (analyzer / COPY: {analyze_s / max(reference_s, 1e-9):.0f}); a run with nothing new:"
+        f" {again.analysed} replies in {again_s:.2f}s",
+        flush=True,
+    )
 
 
 def build(target: Target, work: Path, *options: str) -> tuple[float, list[tuple[float, str]]]:
@@ -94,6 +138,7 @@ def main() -> None:
         print(f"raw load (Apollo and events): {load_s:.1f}s", flush=True)
         print(f"  {report}" if len(str(report)) < 400 else "", flush=True)
         run_dbt(["build", "--quiet"], transformer_target(target), work_dir=work / "dbt")
+        measure_analyzer(target)
         full_s, full_slowest = build(target, work / "dbt", "--full-refresh")
         with cursor(target) as cur:
             cur.execute("select count(*) from engagement.fct_email_events")

@@ -633,6 +633,45 @@ def _print_engagement(target: db.Target) -> None:
     console.print(ab)
 
 
+def _print_threads(target: db.Target) -> None:
+    """Threads by status and outcome, what the replies said per client, the agency's response
+    time and the replies waiting for a person."""
+    from cis.jobs.reply_review import REVIEW_BELOW, count_waiting
+    from cis.jobs.thread_figures import thread_figures
+
+    figures = thread_figures(target)
+    if figures is None:
+        return
+    console.rule("threads and replies")
+    table = Table("measure", "value")
+    for status, outcome, count in figures.by_status_outcome:
+        table.add_row(f"threads {status}, outcome {outcome}", f"{count:,}")
+    for status, count in figures.replies_by_status:
+        table.add_row(f"replies {status}", f"{count:,}")
+    if figures.median_response_minutes is None:
+        table.add_row("agency median response time", "no thread has an answer from the agency")
+    else:
+        table.add_row(
+            "agency median response time",
+            f"{figures.median_response_minutes:,.0f} min ({figures.threads_answered:,} threads)",
+        )
+    waiting = count_waiting(target, REVIEW_BELOW)
+    table.add_row(
+        f"replies waiting for review (confidence < {REVIEW_BELOW})",
+        f"{waiting:,} (`cis replies review`)",
+    )
+    console.print(table)
+    by_client = Table("client", "reply intents", "objection types")
+    clients = sorted({c for c, _i, _n in figures.intents_by_client})
+    for client in clients:
+        intents = ", ".join(f"{i} {n}" for c, i, n in figures.intents_by_client if c == client)
+        objections = ", ".join(
+            f"{o} {n}" for c, o, n in figures.objections_by_client if c == client
+        )
+        by_client.add_row(client, intents, objections or "-")
+    console.print(by_client)
+
+
 def _print_validation(summary) -> None:
     console.print(
         f"checked {summary.checked}: allowed {summary.allowed}, blocked {summary.blocked} "
@@ -722,12 +761,14 @@ def demo(
     from cis.generate import generate_landing
     from cis.jobs.ab_tests_sync import sync_ab_tests
     from cis.jobs.allocate import allocate as run_allocate
+    from cis.jobs.analyze_replies import analyze_replies
     from cis.jobs.clients_sync import sync_clients
     from cis.jobs.event_figures import event_table_figures, rejections_by_reason
     from cis.jobs.ingest import ingest_landing as run_ingest
     from cis.jobs.quarantine import quarantine_count
     from cis.jobs.summary import pool_figures
     from cis.jobs.validate import validate_assigned
+    from cis.replies_cli import print_analyze_outcome
     from cis.transform import DbtFailed, run_dbt
 
     timings: dict[str, float] = {}
@@ -783,9 +824,14 @@ def demo(
         }
         timings["validate"] = time.perf_counter() - started
 
-        started = _step("dbt build (assignments into the marts)")
+        started = _step("analyze replies")
+        replied = analyze_replies(target)
+        print_analyze_outcome(replied)
+        timings["analyze replies"] = time.perf_counter() - started
+
+        started = _step("dbt build (assignments and reply analyses into the marts)")
         run_dbt(
-            ["build", "--select", "stg_cis__lead_assignments+"],
+            ["build", "--select", "stg_cis__lead_assignments+ stg_cis__reply_analyses+"],
             db.transformer_target(target),
             quiet=True,
         )
@@ -850,6 +896,7 @@ def demo(
             "(`cis gaps` shows each)"
         )
     _print_engagement(target)
+    _print_threads(target)
     for channel, summary in validations.items():
         console.rule(f"validation: {channel}")
         _print_validation(summary)

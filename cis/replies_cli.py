@@ -156,3 +156,83 @@ def train() -> None:
     console.print(
         f"{len(dev)} development and {len(held)} held-out replies; model {trained.trained_on} written to {path}"
     )
+
+
+def print_analyze_outcome(outcome) -> None:
+    """One line per intent and the run's counts."""
+    console.print(
+        f"analysed {outcome.analysed:,} replies"
+        f" ({outcome.unreadable:,} unreadable, given confidence 0),"
+        f" {outcome.removed:,} results of messages no longer there removed"
+    )
+    for intent, count in outcome.by_intent.items():
+        console.print(f"  {intent}: {count:,}")
+
+
+@replies_app.command()
+def analyze(
+    everything: Annotated[
+        bool, typer.Option("--all", help="Analyse every reply again, not only new or changed ones.")
+    ] = False,
+) -> None:
+    """Analyse the replies the last `cis transform` staged that have no result for this analyzer
+    version, and store the results for the next build (cis.reply_analyses)."""
+    from cis import db
+    from cis.bootstrap import bootstrap
+    from cis.jobs.analyze_replies import analyze_replies
+
+    target = db.resolve_target()
+    bootstrap(target)
+    print_analyze_outcome(analyze_replies(target, everything=everything))
+    console.print("run `cis transform` to bring the results into the thread marts")
+
+
+@replies_app.command()
+def review(
+    below: Annotated[float, typer.Option(help="Show replies with a confidence under this.")] = 0.5,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
+) -> None:
+    """The replies the analyzer was least sure of that no person has labelled, as of the last
+    build; label one with `cis replies relabel KEY --intent ...`."""
+    from cis import db
+    from cis.jobs.reply_review import count_waiting, waiting_for_review
+
+    target = db.resolve_target()
+    rows = waiting_for_review(target, below, limit)
+    table = Table("key", "client", "channel", "intent", "objection", "confidence", "new text")
+    for row in rows:
+        table.add_row(
+            row.message_key,
+            row.client or "",
+            row.channel,
+            row.intent or "",
+            row.objection_type or "",
+            f"{row.confidence:.2f}" if row.confidence is not None else "",
+            row.text,
+        )
+    console.print(table)
+    console.print(f"{count_waiting(target, below):,} replies under {below} wait for review")
+
+
+@replies_app.command()
+def relabel(
+    key: Annotated[str, typer.Argument(help="The reply's key (first column of `review`).")],
+    intent: Annotated[str | None, typer.Option(help="The intent, from the analyzer's set.")] = None,
+    sentiment: Annotated[str | None, typer.Option(help="positive, neutral or negative.")] = None,
+    objection: Annotated[
+        str | None,
+        typer.Option(help="none, pricing, timing, no_need, competitor, authority, trust."),
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="Why.")] = None,
+) -> None:
+    """Label one reply; the label wins over the analyzer's from the next `cis transform` on."""
+    from cis import db
+    from cis.jobs.reply_review import UnknownReply
+    from cis.jobs.reply_review import relabel as store
+
+    try:
+        store(db.resolve_target(), key, intent, sentiment, objection, note)
+    except (ValueError, UnknownReply) as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    console.print("kept; run `cis transform` to bring it into the thread marts")

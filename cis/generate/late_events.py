@@ -32,6 +32,8 @@ MARTS = {
     "content.dim_templates": "template_id",
     "content.dim_ab_tests": "ab_test_id",
     "content.fct_ab_test_results": "ab_test_id, arm_number",
+    "threads.fct_thread_messages": "thread_message_id",
+    "threads.fct_replies": "reply_id",
 }
 
 

@@ -58,6 +58,7 @@ from ingestion.events.forget import scrub_events
 from ingestion.pipeline import dataset_lock_name, files_naming, finish_pending_runs, pipeline_lock
 
 EVENT_MART_SCHEMA = "engagement"
+THREAD_MART_SCHEMA = "threads"
 # pool.dim_leads columns that hold personal data (nullable in its contract).
 PERSONAL_LEAD_COLUMNS = (
     "first_name",
@@ -213,6 +214,7 @@ def forget_person(
             released = _release_assignments(cur, ids)
             events = _scrub_contact_events(cur, identifiers, lead_ids, hashes)
             _rekey_ops(cur, lead_ids)
+            _delete_reply_analyses(cur, identifiers)
         with _transaction(loader) as cur:
             scrub = scrub_people(cur, ids)
             clear_staging(cur)
@@ -224,6 +226,7 @@ def forget_person(
         with _transaction(transformer) as cur:
             _anonymise_pool(cur, ids, lead_ids)
             _scrub_event_marts(cur, identifiers.emails, lead_ids)
+            _delete_thread_rows(cur, identifiers, lead_ids)
             _empty_incremental_event_tables(cur)
         removed = files_naming(folder, identifiers.needles(), identifiers.named_in)
         for path in removed:
@@ -397,6 +400,33 @@ def _scrub_event_marts(cur, emails: set[str], lead_ids: dict[str, str]) -> None:
                 sql.SQL(", ").join(sql.SQL("{} = null").format(sql.Identifier(c)) for c in cleared),
             ),
             (list(lead_ids), sorted(emails)),
+        )
+
+
+def _delete_reply_analyses(cur, identifiers: Identifiers) -> None:
+    """The analyzer's results and a person's labels hold the person's own words: they go."""
+    for table in ("reply_analyses", "reply_labels"):
+        cur.execute(
+            sql.SQL(
+                "delete from {} where (contact_kind = 'email' and contact_value = any(%s))"
+                " or (contact_kind = 'linkedin' and contact_value = any(%s))"
+            ).format(sql.Identifier("cis", table)),
+            (sorted(identifiers.emails), sorted(identifiers.linkedin_keys)),
+        )
+
+
+def _delete_thread_rows(cur, identifiers: Identifiers, lead_ids: dict[str, str]) -> None:
+    """The thread marts hold the person's messages, whose bodies name her: her rows go now, and
+    the next build writes what the scrubbed raw events still say."""
+    for table, columns in _table_columns(cur, THREAD_MART_SCHEMA).items():
+        if not {"lead_id", "lead_key", "contact_key"} <= columns:
+            continue
+        cur.execute(
+            sql.SQL(
+                "delete from {} where lead_id = any(%s::uuid[]) or lead_key = any(%s)"
+                " or contact_key = any(%s)"
+            ).format(sql.Identifier(THREAD_MART_SCHEMA, table)),
+            (list(lead_ids), sorted(identifiers.emails), sorted(identifiers.linkedin_keys)),
         )
 
 

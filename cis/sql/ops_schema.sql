@@ -198,3 +198,53 @@ language sql immutable strict parallel safe set search_path = pg_catalog as $$
         else (select p from odd)
     end))
 $$;
+
+-- The reply analyzer's results (docs/replies.md), one row per inbound message of
+-- intermediate.int_inbound_messages. Written by `cis replies analyze` while it holds the build
+-- lock, so a build never reads half a run; `analyzed_at` tells the incremental event models
+-- whose replies have new results. A result is redone when the message's body or the
+-- analyzer's version changes.
+create table if not exists cis.reply_analyses (
+    message_key text primary key,
+    contact_kind text not null,
+    contact_value text not null,
+    body_hash text not null,
+    analyzer_version text not null,
+    backend text not null,
+    intent text not null,
+    sentiment text not null,
+    sentiment_score double precision not null,
+    objection_type text not null,
+    questions jsonb not null default '[]'::jsonb,
+    referral_email text,
+    ooo_return_date date,
+    confidence double precision not null,
+    new_text text not null,
+    quoted_text text not null,
+    message_at timestamptz,
+    analyzed_at timestamptz not null default clock_timestamp()
+);
+create index if not exists reply_analyses_analyzed_at on cis.reply_analyses (analyzed_at);
+create index if not exists reply_analyses_contact on cis.reply_analyses (contact_kind, contact_value);
+
+-- A person's labels for a reply (`cis replies relabel`, docs/replies.md): they win over the
+-- analyzer's in the thread marts, and stay when the analyzer runs again.
+create table if not exists cis.reply_labels (
+    message_key text primary key,
+    contact_kind text not null,
+    contact_value text not null,
+    intent text check (intent in (
+        'interested', 'meeting_request', 'info_request', 'referral', 'not_interested',
+        'unsubscribe', 'out_of_office', 'auto_reply', 'wrong_person', 'bounce'
+    )),
+    sentiment text check (sentiment in ('positive', 'neutral', 'negative')),
+    objection_type text check (objection_type in (
+        'none', 'pricing', 'timing', 'no_need', 'competitor', 'authority', 'trust'
+    )),
+    message_at timestamptz,
+    labelled_by text not null,
+    note text,
+    labelled_at timestamptz not null default clock_timestamp(),
+    check (intent is not null or sentiment is not null or objection_type is not null)
+);
+create index if not exists reply_labels_labelled_at on cis.reply_labels (labelled_at);

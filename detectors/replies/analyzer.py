@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,26 +148,32 @@ def _fallback() -> ReplyAnalysis:
     )
 
 
+def try_prepare(record: ReplyInput | dict[str, Any]) -> Prepared | None:
+    """The record read and split, or None (logged) when it cannot be read."""
+    try:
+        return prepare(record)
+    except Exception:
+        log.exception(
+            "reply %r could not be read",
+            getattr(record, "id", None) or (record.get("id") if isinstance(record, dict) else None),
+        )
+        return None
+
+
 def analyze_many(records: Iterable[ReplyInput | dict[str, Any]]) -> list[ReplyAnalysis]:
     """One analysis per record, in order; a record that breaks the analyzer is logged and gets
     the fallback labels with confidence 0."""
+    return analyze_prepared([try_prepare(record) for record in records])
+
+
+def analyze_prepared(prepared: Sequence[Prepared | None]) -> list[ReplyAnalysis]:
+    """One analysis per prepared record (None: one that could not be read), in order."""
     from detectors.replies.model import load
 
     model = load()
     vocabulary = (
         model.pipelines["intent"].named_steps["features"].transformer_list[0][1].vocabulary_
     )
-    prepared: list[Prepared | None] = []
-    for record in records:
-        try:
-            prepared.append(prepare(record))
-        except Exception:
-            log.exception(
-                "reply %r could not be read",
-                getattr(record, "id", None)
-                or (record.get("id") if isinstance(record, dict) else None),
-            )
-            prepared.append(None)
     readable = [p for p in prepared if p is not None]
     predictions = model.predict([p.model_text for p in readable]) if readable else {}
     results: list[ReplyAnalysis] = []

@@ -43,6 +43,25 @@ _AUTO_SUBJECT = re.compile(
     re.I,
 )
 
+# Without headers (vendors' webhooks carry none), an absence notice is told by absence wording
+# beside the wording of a notice, in a text that asks nothing.
+_NOTICE = re.compile(
+    r"thanks? (you )?for your (e-?mail|message|note)|automatic reply|auto-?reply|"
+    r"limited (access|connectivity)|(respond|reply|get back to you)[^.]{0,30}(when|upon|after) "
+    r"(i|my) return|\buntil\b|\breturning\b|\bback (on|in the office|from)\b|"
+    r"for (urgent|immediate) (matters|assistance|enquiries|inquiries|requests)|"
+    r"in dringenden fällen|\bbis (zum|einschließlich|am)\b|ab dem|jusqu'(au|à)|en cas d'urgence|"
+    r"hasta el|para (asuntos|temas) urgentes|de vuelta el",
+    re.I,
+)
+
+# A person who is away and answers anyway ("out until Monday, but yes, let's talk").
+_PERSONAL_ANSWER = re.compile(
+    r"\b(but|however|yes|sure|happy to|let'?s|let us|interested|sounds good)\b|"
+    r"\b(aber|gerne|ja)\b|\b(mais|oui|volontiers)\b|\b(pero|sí|claro)\b",
+    re.I,
+)
+
 # Without any header, only wording no person writes to a cold email makes it automatic.
 _AUTO_STRONG = re.compile(
     r"this (mailbox|inbox|e-?mail address|address) is (no longer |not )(being )?(monitored|in use|"
@@ -100,6 +119,14 @@ def automatic_intent(
         return "auto_reply"
     if _AUTO_STRONG.search(head):
         return "auto_reply"
+    opening = text[:600]
+    if (
+        _ABSENCE.search(opening)
+        and _NOTICE.search(opening)
+        and not _PERSONAL_ANSWER.search(opening)
+        and "?" not in opening
+    ):
+        return "out_of_office"
     return None
 
 

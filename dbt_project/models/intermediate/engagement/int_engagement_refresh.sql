@@ -101,7 +101,8 @@ model_state as (
     select
         models.model_name,
         state.loads_seen_through,
-        state.inputs_version
+        state.inputs_version,
+        state.refreshed_at
     from models
     left join state
         on models.model_name = state.model_name
@@ -110,6 +111,7 @@ model_state as (
 state_summary as (
     select
         min(model_state.loads_seen_through) as scope_since,
+        min(model_state.refreshed_at) as results_since,
         bool_or(model_state.loads_seen_through is null or model_state.inputs_version <> inputs.inputs_version)
             as is_full
     from model_state
@@ -126,6 +128,7 @@ final as (
         '{{ run_started_at }}'::timestamptz as build_started_at,
         inputs.inputs_version,
         coalesce(state_summary.scope_since, '-infinity'::timestamptz) as scope_since,
+        coalesce(state_summary.results_since, '-infinity'::timestamptz) as results_since,
         load_summary.loads_seen_through,
         coalesce(state_summary.is_full, true) as is_full
     from inputs

@@ -14,7 +14,7 @@
     everyone.
 -#}
 {%- set new_loads = engagement_scope_loads() %}
--- depends_on: {{ ref('int_engagement_refresh') }}, {{ ref('stg_dlt__event_loads') }}
+-- depends_on: {{ ref('stg_dlt__event_loads') }}
 with
 
 -- Not materialized: each use reads its own rows through the staging tables' indexes.
@@ -40,6 +40,38 @@ raw_statistics as (
 
 contact_points as (
     select * from {{ ref('int_lead_contact_points') }}
+),
+
+refresh as (
+    select * from {{ ref('int_engagement_refresh') }}
+),
+
+reply_analyses as (
+    select * from {{ ref('stg_cis__reply_analyses') }}
+),
+
+reply_labels as (
+    select * from {{ ref('stg_cis__reply_labels') }}
+),
+
+-- People whose replies have analyzer results or a person's labels the person-scoped models
+-- have not read yet.
+new_reply_analyses as (
+    select
+        reply_analyses.contact_kind,
+        reply_analyses.contact_value
+    from reply_analyses
+    inner join refresh
+        on reply_analyses.analyzed_at > refresh.results_since
+    where not refresh.is_full
+    union all
+    select
+        reply_labels.contact_kind,
+        reply_labels.contact_value
+    from reply_labels
+    inner join refresh
+        on reply_labels.labelled_at > refresh.results_since
+    where not refresh.is_full
 ),
 
 new_email_events as (
@@ -148,6 +180,11 @@ touched as (
         'phone' as scope_kind,
         new_sms_events.phone_key as scope_value
     from new_sms_events
+    union
+    select
+        new_reply_analyses.contact_kind as scope_kind,
+        new_reply_analyses.contact_value as scope_value
+    from new_reply_analyses
 ),
 
 touched_leads as (

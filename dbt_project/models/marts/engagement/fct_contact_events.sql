@@ -17,7 +17,8 @@
     Every contact event the vendors report, per pool lead, in the shape of cis.contact_events:
     what the validator's touch rules read beside the hand-entered events (docs/engagement.md,
     "Feedback into the pool"). Touches (fct_activities), replies (attributed as in
-    fct_activity_engagement), hard bounces, unsubscribes and do-not-contact marks.
+    fct_activity_engagement), hard bounces, unsubscribes and do-not-contact marks, and the
+    replies the reply analyzer read as a no (threads.fct_replies).
 -#}
 -- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 -- depends_on: {{ ref('int_activities') }}, {{ ref('int_recomputed_activities') }}
@@ -38,6 +39,11 @@ signals as (
 
 contact_points as (
     select * from {{ ref('int_lead_contact_points') }}
+),
+
+thread_replies as (
+    select * from {{ ref('fct_replies') }}
+    where rejection_reason is not null and lead_id is not null and {{ in_contact_event_scope('lead_id') }}
 ),
 
 -- The signals of the leads recomputed, found through their addresses (an index probe into each
@@ -99,8 +105,25 @@ lead_signals as (
         and signals.occurred_at is not null
 ),
 
+-- A reply that says no (the reply analyzer's reading): an opt-out is an unsubscribe, any other
+-- no but a wrong person's starts the validator's not-interested cooling period.
+lead_rejections as (
+    select
+        provider,
+        reply_id::text as source_key,
+        lead_id,
+        client_id,
+        channel,
+        case when rejection_reason = 'do_not_contact' then 'unsubscribe' else 'not_interested' end as event_type,
+        replied_at as occurred_at
+    from thread_replies
+    where rejection_reason <> 'wrong_contact'
+),
+
 unioned as (
     select * from touches
+    union all
+    select * from lead_rejections
     union all
     select * from lead_replies
     union all

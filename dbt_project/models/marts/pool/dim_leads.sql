@@ -70,6 +70,10 @@ suppression_keys as (
     select * from {{ ref('stg_cis__suppression_keys') }}
 ),
 
+reply_objections as (
+    select * from {{ ref('int_reply_objections') }}
+),
+
 held_assignments as (
     -- Assignments may name a lead id that gave way in a merge: read them through the aliases.
     select
@@ -150,6 +154,46 @@ events_by_lead as (
     group by lead_id
 ),
 
+-- What the lead's replies said (the reply analyzer's results, by address or profile): the
+-- latest no, when it came, every objection raised, and whether it starts the cooling period.
+objections_by_lead as (
+    select
+        lead_id,
+        (array_agg(rejection_reason order by rejected_at desc, message_key asc) filter (
+            where rejection_reason is not null
+        ))[1] as rejection_reason,
+        max(rejected_at) filter (where rejection_reason is not null) as rejection_at,
+        max(rejected_at) filter (
+            where rejection_reason not in ('do_not_contact', 'wrong_contact')
+        ) as not_interested_at,
+        bool_or(rejection_reason = 'do_not_contact') as asked_to_stop,
+        jsonb_agg(
+            jsonb_build_object(
+                'at', rejected_at, 'intent', intent, 'objection_type', objection_type,
+                'rejection_reason', rejection_reason
+            )
+            order by rejected_at, message_key
+        ) as objection_history
+    from (
+        select
+            leads.lead_id,
+            reply_objections.*
+        from reply_objections
+        inner join leads
+            on reply_objections.contact_kind = 'email' and reply_objections.contact_value = leads.email
+        union
+        select
+            leads.lead_id,
+            reply_objections.*
+        from reply_objections
+        inner join leads
+            on
+                reply_objections.contact_kind = 'linkedin'
+                and reply_objections.contact_value = {{ linkedin_key('leads.linkedin_url') }}
+    ) as lead_objections
+    group by lead_id
+),
+
 enriched as (
     select
         leads.*,
@@ -173,7 +217,12 @@ enriched as (
         coalesce(events_by_lead.has_do_not_contact, false) as has_do_not_contact,
         coalesce(events_by_lead.has_unsubscribed, false) as has_unsubscribed,
         coalesce(events_by_lead.has_bounced, false) as has_bounced,
-        coalesce(events_by_lead.has_email_bounced, false) as has_email_bounced
+        coalesce(events_by_lead.has_email_bounced, false) as has_email_bounced,
+        objections_by_lead.rejection_reason,
+        objections_by_lead.rejection_at,
+        objections_by_lead.not_interested_at,
+        coalesce(objections_by_lead.asked_to_stop, false) as asked_to_stop,
+        objections_by_lead.objection_history
     from leads
     left join organizations on leads.apollo_organization_id = organizations.apollo_organization_id
     left join current_roles on leads.role_record_id = current_roles.person_record_id
@@ -185,6 +234,7 @@ enriched as (
     left join holders on leads.lead_id = holders.lead_id
     left join suppression_by_lead on leads.lead_id = suppression_by_lead.lead_id
     left join events_by_lead on leads.lead_id = events_by_lead.lead_id
+    left join objections_by_lead on leads.lead_id = objections_by_lead.lead_id
 ),
 
 final as (
@@ -253,14 +303,21 @@ final as (
         last_enriched_at,
         case
             when deleted_at is not null or has_do_not_contact then 'do_not_contact'
-            when has_unsubscribed then 'unsubscribed'
+            when has_unsubscribed or asked_to_stop then 'unsubscribed'
             when has_bounced then 'bounced'
+            when
+                not_interested_at
+                > '{{ run_started_at }}'::timestamptz - interval '{{ var("not_interested_cooling_days") }} days'
+                then 'cooling'
             when email is null and linkedin_url is null then 'invalid'
             when holder_status = 'converted' then 'converted'
             when holder_status = 'active' then 'assigned'
             else 'available'
         end as pool_status,
         assigned_client_id,
+        rejection_reason,
+        rejection_at,
+        coalesce(objection_history, '[]'::jsonb) as objection_history,
         deleted_at
     from enriched
 )

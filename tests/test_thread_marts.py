@@ -1,0 +1,296 @@
+"""The thread marts and the reply analyzer in the warehouse, end to end: generated vendor events
+loaded through `ingest landing`, built with dbt, analysed by `cis replies analyze` and built
+again, on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cis.db import Target, connect, transformer_target
+from cis.generate import generate_landing
+from cis.generate.late_events import MARTS, fingerprints
+from cis.jobs.analyze_replies import analyze_replies
+from cis.jobs.ingest import ingest_landing
+from cis.jobs.reply_review import UnknownReply, relabel, waiting_for_review
+from cis.transform import run_dbt
+from detectors.replies.labels import ANALYZER_VERSION
+from tests.event_builds import MODELS_ONLY, client_database
+from tests.pg import query
+
+THREAD_MARTS = {t: k for t, k in MARTS.items() if t.startswith("threads.")}
+THREAD_MODELS = [
+    "path:dbt_project/models/intermediate/threads",
+    "path:dbt_project/models/marts/threads",
+]
+
+
+def connect_and_run(target: Target, sql: str, params: tuple = ()) -> None:
+    conn = connect(target)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql, params)
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("threads")
+    target = client_database("thread_marts")
+    generate_landing(work / "landing", 300, seed=17, events=True)
+    ingest_landing(target, work / "landing", pipelines_dir=work / "dlt")
+    run_dbt(["build", "--quiet"], transformer_target(target), work_dir=work / "dbt")
+    before = query(target, "select analysis_status, count(*) from threads.fct_replies group by 1")
+    first = analyze_replies(target)
+    # The results reach the marts through an incremental build of what reads them.
+    run_dbt(
+        [*MODELS_ONLY, "--select", "stg_cis__reply_analyses+"],
+        transformer_target(target),
+        work_dir=work / "dbt",
+    )
+    return {"target": target, "work": work, "before": dict(before), "first": first}
+
+
+def test_every_reply_is_one_message_of_its_thread(built: dict) -> None:
+    target = built["target"]
+    # Each Smartlead reply once, whichever dialects and how many deliveries brought it.
+    raw = query(
+        target,
+        "select count(distinct coalesce(payload #>> '{reply_message,message_id}',"
+        " payload #>> '{reply,message_id}', payload ->> 'message_id'))"
+        " from raw_smartlead.webhook_events where event_name in ('EMAIL_REPLY', 'EMAIL_REPLIED')",
+    )[0][0]
+    mart = query(
+        target,
+        "select count(*), count(distinct provider_message_id) from threads.fct_thread_messages"
+        " where provider = 'smartlead' and direction = 'inbound' and message_source = 'webhook'",
+    )[0]
+    assert raw > 0 and mart == (raw, raw)
+    # Positions run 1..n in every thread, in time order.
+    gaps = query(
+        target,
+        "select count(*) from (select thread_id, count(*) as n, max(position_in_thread) as top,"
+        " bool_and(ordered) as ordered from (select thread_id, position_in_thread,"
+        " message_at >= coalesce(lag(message_at) over (partition by thread_id"
+        " order by position_in_thread), message_at) as ordered"
+        " from threads.fct_thread_messages) as m group by thread_id) as t"
+        " where n <> top or not ordered",
+    )[0][0]
+    assert gaps == 0
+    # Each thread is one person in one campaign, and holds at least one message of ours.
+    assert query(
+        target,
+        "select count(*) from (select thread_id from threads.fct_thread_messages group by 1"
+        " having count(distinct (campaign_id, contact_key)) > 1"
+        " or count(*) filter (where direction = 'outbound') = 0) as t",
+    ) == [(0,)]
+
+
+def test_a_reply_answers_an_earlier_message_of_ours(built: dict) -> None:
+    target = built["target"]
+    answered, total, before = query(
+        target,
+        "select count(r.answered_activity_id), count(*),"
+        " count(*) filter (where a.sent_at <= r.replied_at)"
+        " from threads.fct_replies as r"
+        " left join engagement.fct_activities as a on a.activity_id = r.answered_activity_id"
+        " where r.channel = 'email'",
+    )[0]
+    assert total > 0 and answered == total == before
+
+
+def test_linkedin_and_email_threads_of_one_person_are_one_conversation(built: dict) -> None:
+    target = built["target"]
+    both = query(
+        target,
+        "select conversation_id from threads.fct_thread_messages where lead_id is not null"
+        " group by conversation_id having count(distinct channel) > 1"
+        " and count(distinct thread_id) > 1 limit 1",
+    )
+    assert both, "the generator writes leads reached by email and LinkedIn"
+    assert query(
+        target,
+        "select count(distinct (client_id, lead_id)) from threads.fct_thread_messages"
+        " where conversation_id = %s",
+        (both[0][0],),
+    ) == [(1,)]
+
+
+def test_replies_wait_for_the_analyzer_then_carry_its_labels(built: dict) -> None:
+    target, first = built["target"], built["first"]
+    assert set(built["before"]) <= {"pending", "no_body"} and built["before"].get("pending")
+    assert first.analysed == built["before"]["pending"] and first.unreadable == 0
+    statuses = dict(
+        query(target, "select analysis_status, count(*) from threads.fct_replies group by 1")
+    )
+    assert statuses.get("analysed") == first.analysed and "pending" not in statuses
+    assert query(
+        target,
+        "select distinct analyzer_version from threads.fct_replies where analysis_status = 'analysed'",
+    ) == [(ANALYZER_VERSION,)]
+    # What the generator wrote as an opt-out is read as one, and says why the lead said no.
+    opt_outs = query(
+        target,
+        "select intent, rejection_reason from threads.fct_replies"
+        " where new_text in ('Please remove me from your mailing list.', 'Unsubscribe.')",
+    )
+    assert opt_outs and set(opt_outs) == {("unsubscribe", "do_not_contact")}
+    notices = query(
+        target,
+        "select intent, ooo_return_date > replied_at::date from threads.fct_replies"
+        " where new_text like 'Thank you for your email. I am out of the office until %%'",
+    )
+    assert notices and set(notices) == {("out_of_office", True)}
+
+
+def test_the_analyzer_reads_only_what_is_new_or_changed(built: dict) -> None:
+    target = built["target"]
+    assert analyze_replies(target).analysed == 0
+    keys = [
+        row[0]
+        for row in query(
+            target, "select message_key from cis.reply_analyses order by message_key limit 3"
+        )
+    ]
+    connect_and_run(
+        target,
+        "update cis.reply_analyses set body_hash = 'changed' where message_key = %s;"
+        " update cis.reply_analyses set analyzer_version = 'replies-0.0.1'"
+        " where message_key = any(%s)",
+        (keys[0], keys[1:]),
+    )
+    assert analyze_replies(target).analysed == 3
+    assert analyze_replies(target, everything=True).analysed == built["first"].analysed
+
+
+def test_a_persons_label_wins_over_the_analyzer(built: dict) -> None:
+    target = built["target"]
+    key = query(
+        target,
+        "select m.message_key from threads.fct_replies as r"
+        " join threads.fct_thread_messages as m on m.thread_message_id = r.reply_id"
+        " where r.label_source = 'analyzer' and r.intent <> 'interested'"
+        " order by r.confidence, m.message_key limit 1",
+    )[0][0]
+    with pytest.raises(ValueError, match="not one of"):
+        relabel(target, key, intent="maybe")
+    with pytest.raises(UnknownReply):
+        relabel(target, "smartlead:no-such-reply", intent="interested")
+    relabel(target, key, intent="interested", note="asked for the deck", labelled_by="test")
+    analyze_replies(target, everything=True)  # the analyzer runs again: the label stays
+    run_dbt([*MODELS_ONLY], transformer_target(target), work_dir=built["work"] / "dbt")
+    assert query(
+        target,
+        "select r.intent, r.label_source, r.confidence, r.labelled_by from threads.fct_replies as r"
+        " join threads.fct_thread_messages as m on m.thread_message_id = r.reply_id"
+        " where m.message_key = %s",
+        (key,),
+    ) == [("interested", "review", 1.0, "test")]
+    assert waiting_for_review(target, below=1.01, limit=1000) and key not in {
+        row.message_key for row in waiting_for_review(target, below=1.01, limit=1000)
+    }
+
+
+def test_an_incremental_build_after_the_analyzer_equals_a_build_from_scratch(
+    built: dict, tmp_path: Path
+) -> None:
+    target = built["target"]
+    # A result the marts have not read yet: the next incremental build brings in just that.
+    connect_and_run(
+        target,
+        "update cis.reply_analyses set intent = 'referral', analyzed_at = clock_timestamp()"
+        " where message_key = (select min(message_key) from cis.reply_analyses)",
+    )
+    run_dbt([*MODELS_ONLY], transformer_target(target), work_dir=built["work"] / "dbt")
+    incremental = {t: v for t, v in fingerprints(target).items() if t in THREAD_MARTS}
+    assert query(target, "select count(*) from threads.fct_replies where intent = 'referral'")
+    # The thread models again from scratch, over the same upstream tables.
+    run_dbt(
+        [*MODELS_ONLY, "--full-refresh", "--select", *THREAD_MODELS],
+        transformer_target(target),
+        work_dir=tmp_path,
+    )
+    scratch = {t: v for t, v in fingerprints(target).items() if t in THREAD_MARTS}
+    assert incremental == scratch and all(rows > 0 for rows, _ in scratch.values())
+
+
+def test_a_client_reads_only_its_own_threads(built: dict) -> None:
+    target = built["target"]
+    clients = query(target, "select client_id::text, db_role from cis.clients order by db_role")
+    seen = {}
+    for client_id, role in clients:
+        rows = query(
+            target,
+            f"set role {role}; select count(*), count(*) filter (where client_id::text <> %s)"
+            " from threads.fct_thread_messages",
+            (client_id,),
+        )
+        seen[role] = rows[0]
+    assert all(other == 0 for _count, other in seen.values())
+    assert sum(count for count, _ in seen.values()) > 0
+
+
+def test_a_no_reaches_the_lead_and_the_validator(built: dict, tmp_path: Path) -> None:
+    target = built["target"]
+    # Every no the analyzer read is a contact event the validator's rules see: an opt-out an
+    # unsubscribe, any other no but a wrong person's a not_interested.
+    missing = query(
+        target,
+        "select count(*) from threads.fct_replies as r where r.lead_id is not null"
+        " and r.rejection_reason is not null and r.rejection_reason <> 'wrong_contact'"
+        " and not exists (select 1 from engagement.fct_contact_events as e"
+        " where e.lead_id = r.lead_id and e.occurred_at = r.replied_at and e.event_type ="
+        " case when r.rejection_reason = 'do_not_contact' then 'unsubscribe'"
+        " else 'not_interested' end)",
+    )
+    expected = query(
+        target,
+        "select count(*) from threads.fct_replies where lead_id is not null"
+        " and rejection_reason not in ('do_not_contact', 'wrong_contact')",
+    )[0][0]
+    events = query(
+        target,
+        "select count(*) from engagement.fct_contact_events where event_type = 'not_interested'",
+    )[0][0]
+    assert missing == [(0,)] and expected > 0 and events == expected
+    # The lead carries its latest no and every objection; a fresh no cools it.
+    lead_id, reason, message_key = query(
+        target,
+        "select r.lead_id::text, r.rejection_reason, m.message_key from threads.fct_replies as r"
+        " join threads.fct_thread_messages as m on m.thread_message_id = r.reply_id"
+        " where r.channel = 'email' and r.lead_id is not null"
+        " and r.rejection_reason = 'not_interested_generic' order by r.reply_id limit 1",
+    )[0]
+    row = query(
+        target,
+        "select rejection_reason, jsonb_array_length(objection_history), pool_status"
+        " from pool.dim_leads where lead_id = %s",
+        (lead_id,),
+    )[0]
+    assert row[0] == reason and row[1] >= 1 and row[2] != "cooling"  # that no is long past
+    connect_and_run(
+        target,
+        "update cis.reply_analyses set message_at = now() - interval '10 days',"
+        " analyzed_at = clock_timestamp() where message_key = %s",
+        (message_key,),
+    )
+    run_dbt([*MODELS_ONLY, "--select", "dim_leads"], transformer_target(target), work_dir=tmp_path)
+    assert query(
+        target, "select pool_status from pool.dim_leads where lead_id = %s", (lead_id,)
+    ) == [("cooling",)]
+
+
+def test_the_cooling_period_is_the_validators() -> None:
+    import yaml
+
+    from cis.db import project_root
+
+    root = project_root()
+    project = yaml.safe_load((root / "dbt_project.yml").read_text())
+    pool = yaml.safe_load((root / "config" / "pool.yml").read_text())
+    assert (
+        project["vars"]["not_interested_cooling_days"]
+        == pool["validation"]["not_interested_cooling_days"]
+    )
