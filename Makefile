@@ -23,7 +23,7 @@ lint: $(STAMP)
 	$(BIN)/sqlfluff lint --processes 2 dbt_project/models dbt_project/macros
 
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	-$(BIN)/cis db stop

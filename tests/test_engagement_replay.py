@@ -50,12 +50,19 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "landing", root / "late"
 
 
+@pytest.fixture(scope="module")
+def once(landing: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The marts of everything loaded at once, then built: what every other order must give."""
+    now, late = landing
+    built = build(client_database("replay_once"), [[now, late]], tmp_path_factory.mktemp("once"))
+    assert all(rows > 0 for rows, _digest in built.values())
+    return built
+
+
 def test_replaying_twice_or_in_another_order_gives_identical_marts(
-    landing: tuple[Path, Path], tmp_path: Path
+    landing: tuple[Path, Path], once: dict, tmp_path: Path
 ) -> None:
     now, late = landing
-    once = build(client_database("replay_once"), [[now, late]], tmp_path / "once")
-    assert all(rows > 0 for rows, _digest in once.values())
 
     # The same files loaded twice: the second load reads nothing new and changes nothing.
     twice = build(client_database("replay_twice"), [[now, late, now, late]], tmp_path / "twice")
@@ -76,10 +83,10 @@ def test_replaying_twice_or_in_another_order_gives_identical_marts(
 
 
 def test_an_incremental_build_after_late_events_equals_a_build_from_scratch(
-    landing: tuple[Path, Path], tmp_path: Path
+    landing: tuple[Path, Path], once: dict, tmp_path: Path
 ) -> None:
     now, late = landing
-    at_once = build(client_database("late_at_once"), [[now, late]], tmp_path / "once")
+    at_once = once
     # Built after the first files, then again (incrementally) after the late lines, repeated
     # and out of order, arrive.
     target = client_database("late_incremental")

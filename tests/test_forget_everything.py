@@ -27,6 +27,7 @@ from ingestion.apollo.suppression import pseudonym
 from ingestion.pipeline import make_pipeline
 from ingestion.quarantine import WITHHELD
 from tests.apollo_server import contract_people
+from tests.event_builds import MODELS_ONLY
 from tests.pg import query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,7 +165,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ingest_landing(target, landing, pipelines_dir=work / "dlt")
     clients = load_clients(ROOT / "config" / "clients.yml")
     sync_clients(target, clients)
-    run_dbt(["build", "--quiet"], transformer_target(target), work_dir=work / "dbt")
+    run_dbt(MODELS_ONLY, transformer_target(target), work_dir=work / "dbt")
     client_id = str(clients[0].client_id)
     lead_id = query(
         target,

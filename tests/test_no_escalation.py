@@ -28,6 +28,7 @@ from cis.jobs.summary import pool_figures
 from cis.jobs.validate import validate_assigned
 from cis.pool_settings import load_pool_settings
 from cis.transform import run_dbt
+from tests.event_builds import MODELS_ONLY
 from tests.pg import embedded_server, fresh_database, query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -92,7 +93,7 @@ def armed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ingest_landing(target, landing, pipelines_dir=work / "dlt")
     clients = load_clients(ROOT / "config" / "clients.yml")
     sync_clients(target, clients)
-    run_dbt(["build", "--quiet"], transformer_target(target), work_dir=work / "dbt")
+    run_dbt(MODELS_ONLY, transformer_target(target), work_dir=work / "dbt")
     raw = _arm(loader_target(target), LOADER_ROLE, "raw_apollo")
     marts = _arm(transformer_target(target), TRANSFORMER_ROLE, "pool")
     marts += _arm(transformer_target(target), TRANSFORMER_ROLE, "intermediate")

@@ -44,6 +44,7 @@ from cis.pool.validation import (
     validate_lead_rows,
 )
 from cis.transform import run_dbt
+from tests.event_builds import MODELS_ONLY
 from tests.pg import embedded_server, fresh_database, query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -465,7 +466,7 @@ def dbt_pool(tmp_path_factory: pytest.TempPathFactory) -> dict:
     ingest_landing(target, landing, pipelines_dir=work / "dlt")
     clients = [c for c in load_clients(ROOT / "config" / "clients.yml") if c.status == "active"]
     sync_clients(target, clients)
-    run_dbt(["build", "--quiet"], transformer_target(target), work_dir=work / "dbt")
+    run_dbt(MODELS_ONLY, transformer_target(target), work_dir=work / "dbt")
     allocate(target, clients, now=NOW - timedelta(days=30))
     held = query(
         target,
