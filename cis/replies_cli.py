@@ -4,17 +4,36 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from detectors.replies.labels import ReplyAnalysis
+    from detectors.replies.llm import LlmBackend
 
 replies_app = typer.Typer(
     help="The reply analyzer: classify, evaluate, train.", no_args_is_help=True
 )
 console = Console()
 BATCH = 500
+BACKEND_HELP = (
+    "local (the default) or anthropic (needs ANTHROPIC_API_KEY; CIS_REPLIES_MODEL names the"
+    " model). Default: CIS_REPLIES_BACKEND, else local."
+)
+
+
+def _backend(name: str | None) -> LlmBackend | None:
+    """The LLM backend asked for (None: local); a clear error when it cannot be used."""
+    from detectors.replies.llm import BackendNotConfigured, backend_from_env
+
+    try:
+        return backend_from_env(name)
+    except BackendNotConfigured as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
 
 
 def _labelled(line: str) -> tuple[dict | None, str | None]:
@@ -33,10 +52,20 @@ def _labelled(line: str) -> tuple[dict | None, str | None]:
 def classify(
     source: Annotated[Path, typer.Option("--in", help="JSON Lines: id, subject, body per line.")],
     out: Annotated[Path, typer.Option("--out", help="Each input line plus the analyzer's fields.")],
+    backend: Annotated[str | None, typer.Option(help=BACKEND_HELP)] = None,
 ) -> None:
     """Label every reply of a JSON Lines file. Lines that cannot be read go, with their line
     number and reason, to OUT.rejected.jsonl; nothing is dropped silently."""
-    from detectors.replies.analyzer import analyze_many
+    from detectors.replies.analyzer import analyze_many, try_prepare
+    from detectors.replies.llm import analyze_with_llm
+
+    chosen = _backend(backend)
+
+    def labels(records: list[dict]) -> list[ReplyAnalysis]:
+        if chosen is None:
+            return analyze_many(records)
+        prepared = [try_prepare(record) for record in records]
+        return [analysis for analysis, _ in analyze_with_llm(prepared, chosen)]
 
     if not source.exists():
         console.print(f"[red]{source} does not exist[/red]")
@@ -52,7 +81,7 @@ def classify(
 
         def flush() -> None:
             nonlocal written
-            for record, analysis in zip(batch, analyze_many(batch), strict=True):
+            for record, analysis in zip(batch, labels(batch), strict=True):
                 output.write(
                     json.dumps({**record, **analysis.model_dump(mode="json")}, ensure_ascii=False)
                     + "\n"
@@ -174,6 +203,7 @@ def analyze(
     everything: Annotated[
         bool, typer.Option("--all", help="Analyse every reply again, not only new or changed ones.")
     ] = False,
+    backend: Annotated[str | None, typer.Option(help=BACKEND_HELP)] = None,
 ) -> None:
     """Analyse the replies the last `cis transform` staged that have no result for this analyzer
     version, and store the results for the next build (cis.reply_analyses)."""
@@ -181,9 +211,10 @@ def analyze(
     from cis.bootstrap import bootstrap
     from cis.jobs.analyze_replies import analyze_replies
 
+    chosen = _backend(backend)
     target = db.resolve_target()
     bootstrap(target)
-    print_analyze_outcome(analyze_replies(target, everything=everything))
+    print_analyze_outcome(analyze_replies(target, everything=everything, backend=chosen))
     console.print("run `cis transform` to bring the results into the thread marts")
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from cis.db import cursor, transformer_target
+from cis.db import Target, cursor, transformer_target
 from cis.generate import generate_landing
 from cis.generate.late_events import fingerprints, hold_back
 from cis.jobs.ingest import ingest_landing
@@ -54,8 +54,7 @@ def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
     ingest_landing(target, late, pipelines_dir=tmp_path / "dlt")
     build_models(target, tmp_path / "dbt")
 
-    [(is_full,)] = query(target, "select is_full from intermediate.int_engagement_refresh")
-    assert is_full is False
+    assert _refresh(target) == (False, "")
     scoped = query(
         target,
         "select count(*) from intermediate.int_engagement_scope where scope_kind = 'lead'",
@@ -63,6 +62,14 @@ def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
     leads = query(target, "select count(*) from pool.dim_leads")[0][0]
     assert 0 < scoped < leads / 2
     assert fingerprints(target) == fingerprints(at_once)
+
+
+def _refresh(target: Target) -> tuple[bool, str]:
+    """Whether the last build recomputed everyone, and why (int_engagement_refresh)."""
+    [(is_full, reasons)] = query(
+        target, "select is_full, full_reasons from intermediate.int_engagement_refresh"
+    )
+    return is_full, reasons
 
 
 def _smartlead_line_for_one_of(landing: Path, emails: list[str]) -> tuple[str, str]:
@@ -139,8 +146,7 @@ def test_a_scoped_run_rewrites_only_the_rows_that_changed(
     ingest_landing(target, tmp_path / "again", pipelines_dir=tmp_path / "dlt")
     build_models(target, tmp_path / "dbt")
 
-    [(is_full,)] = query(target, "select is_full from intermediate.int_engagement_refresh")
-    assert is_full is False
+    assert _refresh(target) == (False, "")
     assert query(
         target,
         "select count(*) from intermediate.int_engagement_scope"
@@ -172,9 +178,25 @@ def test_a_file_read_again_after_a_build_is_staged_once(
         target, "select model_name, full_read_at from intermediate.incremental_state"
     )
 
+    # An upgrade changed one model's SQL (as its recorded definition says): rebuilt from scratch.
+    rebuilt = "select to_regclass('threads.fct_thread_messages')::oid"
+    [(before_oid,)] = query(target, rebuilt)
+    with cursor(target) as cur:
+        cur.execute(
+            "update intermediate.incremental_state set definition_hash = 'an older version'"
+            " where model_name = 'fct_thread_messages'"
+        )
+
     # Every file read again: its rows are deleted and stored again under new load ids.
     ingest_landing(target, folder, pipelines_dir=tmp_path / "dlt", reload=True)
     build_models(target, tmp_path / "dbt")
+
+    assert query(target, rebuilt) != [(before_oid,)]
+    assert query(
+        target,
+        "select count(*) from intermediate.incremental_state where definition_hash is null"
+        " or definition_hash = 'an older version'",
+    ) == [(0,)]
 
     for staged, raw in STAGED.items():
         assert query(target, f"select count(*) from {staged}") == query(

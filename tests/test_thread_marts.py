@@ -4,6 +4,16 @@ again, on a real PostgreSQL."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -14,9 +24,11 @@ from cis.generate.late_events import MARTS, fingerprints
 from cis.jobs.analyze_replies import analyze_replies
 from cis.jobs.ingest import ingest_landing
 from cis.jobs.reply_review import UnknownReply, relabel, waiting_for_review
-from cis.transform import run_dbt
+from cis.transform import BUILD_LOCK, run_dbt
 from detectors.replies.labels import ANALYZER_VERSION
+from detectors.replies.llm import LlmBackend
 from tests.event_builds import MODELS_ONLY, client_database
+from tests.fake_anthropic import fake_anthropic
 from tests.pg import query
 
 THREAD_MARTS = {t: k for t, k in MARTS.items() if t.startswith("threads.")}
@@ -116,6 +128,79 @@ def test_linkedin_and_email_threads_of_one_person_are_one_conversation(built: di
         " where conversation_id = %s",
         (both[0][0],),
     ) == [(1,)]
+
+
+def _inbox_answers_in(landing: Path) -> dict[tuple[str, str], datetime]:
+    """Read apart from the models: the messages of ours in HeyReach reply histories written
+    after the lead's first reply and not a campaign message, by (conversation, text), at their
+    earliest time."""
+    deliveries = []
+    for path in sorted((landing / "linkedin" / "events").glob("*.jsonl")):
+        for line in path.read_text(errors="replace").splitlines():
+            try:
+                body = json.loads(line)
+                conversation, messages = body["conversation_id"], body["recent_messages"]
+                deliveries.append(
+                    (
+                        body["event_type"],
+                        conversation,
+                        [
+                            (
+                                datetime.fromisoformat(m["creation_time"].replace("Z", "+00:00")),
+                                m["message"],
+                                m["is_reply"] is True,
+                            )
+                            for m in messages
+                        ],
+                    )
+                )
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue  # the generator's hostile lines
+    first_reply: dict[str, datetime] = {}
+    campaign_texts = set()
+    for kind, conversation, messages in deliveries:
+        for at, _text, is_reply in messages:
+            if is_reply:
+                first_reply[conversation] = min(first_reply.get(conversation, at), at)
+        if kind in ("message_sent", "inmail_sent"):
+            campaign_texts.add((conversation, messages[0][1]))
+    ours: dict[tuple[str, str], datetime] = {}
+    for kind, conversation, messages in deliveries:
+        for at, text, is_reply in messages if "reply" in kind else []:
+            key = (conversation, text)
+            if not is_reply and key not in campaign_texts and at > first_reply[conversation]:
+                ours[key] = min(ours.get(key, at), at)
+    return ours
+
+
+def test_a_persons_answer_from_the_inbox_is_ours_and_says_a_person_answered(built: dict) -> None:
+    target = built["target"]
+    expected = _inbox_answers_in(built["work"] / "landing")
+    assert expected, "the generator writes answers from the HeyReach inbox"
+    inbox = query(
+        target,
+        "select provider_thread_id, body_text, message_at, thread_id from threads.fct_thread_messages"
+        " where message_source = 'inbox' and direction = 'outbound'",
+    )
+    assert {(c, t): at for c, t, at, _ in inbox} == expected
+    answered = dict(
+        query(
+            target,
+            "select thread_id, agency_answered_by from threads.fct_conversation_threads"
+            " where agency_answered_by is not null",
+        )
+    )
+    assert {answered.get(thread) for *_, thread in inbox} == {"person"}
+    assert "person" not in {v for k, v in answered.items() if k not in {t for *_, t in inbox}}
+    # The response time runs from the lead's reply to the person's answer.
+    _conversation, _text, answer_at, thread = min(inbox, key=lambda row: row[2])
+    [(minutes, first_reply_at)] = query(
+        target,
+        "select agency_first_response_minutes, first_reply_at"
+        " from threads.fct_conversation_threads where thread_id = %s",
+        (thread,),
+    )
+    assert float(minutes) == round((answer_at - first_reply_at).total_seconds() / 60, 1)
 
 
 def test_replies_wait_for_the_analyzer_then_carry_its_labels(built: dict) -> None:
@@ -294,3 +379,130 @@ def test_the_cooling_period_is_the_validators() -> None:
         project["vars"]["not_interested_cooling_days"]
         == pool["validation"]["not_interested_cooling_days"]
     )
+
+
+# The build lock as pg_locks shows it: a bigint advisory key split into its two halves.
+_BUILD_KEY = (
+    int.from_bytes(hashlib.sha256(f"cis-pipeline:{BUILD_LOCK}".encode()).digest()[:8], "big")
+    - (1 << 63)
+) & ((1 << 64) - 1)
+_BUILD_LOCK_HELD = f"""
+    select count(*) from pg_locks
+    where locktype = 'advisory' and granted and database = (
+        select oid from pg_database where datname = current_database()
+    ) and classid::bigint = {_BUILD_KEY >> 32} and objid::bigint = {_BUILD_KEY & 0xFFFFFFFF}
+"""
+_ANALYSED_AT = "select message_key, analyzed_at from cis.reply_analyses order by message_key"
+_WITH_BODY = (
+    "select count(*) from intermediate.int_inbound_messages"
+    " where body_text is not null or body_html is not null"
+)
+_KILLABLE = """
+import json, sys
+from cis.db import Target
+from cis.jobs.analyze_replies import analyze_replies
+analyze_replies(Target(**json.loads(sys.argv[1])), everything=True, batch=5)
+"""
+
+
+def _wait_for(target: Target, sql: str, what: str, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + 120
+    while query(target, sql)[0][0] == 0:
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        assert process is None or process.poll() is None, f"exited before {what}"
+        time.sleep(0.05)
+
+
+def test_an_analyzer_run_killed_half_way_writes_nothing(built: dict) -> None:
+    target = built["target"]
+    before = query(target, _ANALYSED_AT)
+    # A reader holds the last result: the run (in message order, five at a time) has rewritten
+    # every other result in its transaction when it comes to wait for that one, and is killed.
+    locker = connect(target, autocommit=False)
+    with locker.cursor() as cur:
+        cur.execute(
+            "select 1 from cis.reply_analyses where message_key ="
+            " (select max(message_key) from cis.reply_analyses) for update"
+        )
+    process = subprocess.Popen(
+        [sys.executable, "-c", _KILLABLE, json.dumps(asdict(target))], start_new_session=True
+    )
+    try:
+        _wait_for(
+            target,
+            "select count(*) from pg_stat_activity where wait_event_type = 'Lock'"
+            " and query ilike '%%reply_analyses%%' and pid <> pg_backend_pid()",
+            "the analyzer to reach the held result",
+            process,
+        )
+        os.killpg(process.pid, signal.SIGKILL)
+    finally:
+        process.wait()
+        locker.rollback()
+        locker.close()
+    assert process.returncode == -signal.SIGKILL
+
+    assert query(target, _ANALYSED_AT) == before
+    # The build lock went with the killed session: the next run takes it and redoes everything.
+    assert analyze_replies(target, everything=True).analysed == query(target, _WITH_BODY)[0][0]
+
+
+def test_the_analyzer_waits_for_a_build_and_the_next_build_reads_it(built: dict) -> None:
+    target = built["target"]
+    connect_and_run(target, "update cis.reply_analyses set analyzer_version = 'replies-0.0.1'")
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            run_dbt(MODELS_ONLY, transformer_target(target), work_dir=built["work"] / "dbt")
+        except BaseException as error:
+            errors.append(error)
+
+    builder = threading.Thread(target=build)
+    builder.start()
+    try:
+        _wait_for(target, _BUILD_LOCK_HELD, "the build to take its lock")
+        outcome = analyze_replies(target)  # waits for the build's lock
+    finally:
+        builder.join()
+    assert errors == []
+    assert outcome.analysed == query(target, _WITH_BODY)[0][0]
+    # Every result was written after the build's last model finished.
+    assert query(
+        target,
+        "select (select min(analyzed_at) from cis.reply_analyses)"
+        " > (select max(refreshed_at) from intermediate.incremental_state)",
+    ) == [(True,)]
+
+    run_dbt(
+        [*MODELS_ONLY, "--select", "stg_cis__reply_analyses+"],
+        transformer_target(target),
+        work_dir=built["work"] / "dbt",
+    )
+    assert query(
+        target,
+        "select analysis_status, analyzer_version from threads.fct_replies"
+        " where analysis_status <> 'no_body' group by 1, 2",
+    ) == [("analysed", ANALYZER_VERSION)]
+
+
+def test_the_llm_backend_writes_its_version_and_the_local_analyzer_takes_over_again(
+    built: dict,
+) -> None:
+    target = built["target"]
+    total = query(target, _WITH_BODY)[0][0]
+    with fake_anthropic() as fake:
+        chosen = LlmBackend(
+            api_key="test-key", model="fake-model", base_url=fake.base_url, max_retries=0
+        )
+        assert analyze_replies(target, backend=chosen).analysed == total  # a new version
+        assert analyze_replies(target, backend=chosen).analysed == 0
+    asked = len(fake.requests)
+    assert 0 < asked < total  # the automatic messages were not sent
+    assert dict(
+        query(
+            target,
+            "select backend || ' ' || analyzer_version, count(*) from cis.reply_analyses group by 1",
+        )
+    ) == {f"anthropic {chosen.version}": asked, f"local {chosen.version}": total - asked}
+    assert analyze_replies(target).analysed == total

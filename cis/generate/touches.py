@@ -108,10 +108,53 @@ def heyreach_events(
         return
     yield at, "message_reply_received", body("message_reply_received", at, list(thread))
     yield at, "every_message_reply_received", body("every_message_reply_received", at, list(thread))
+    # A person at the agency often answers by hand from the inbox. No event reports that answer;
+    # the next reply's delivery holds it in its history (int_inbox_messages). Drawn apart from
+    # the campaign's own draws, so the rest of the data stays as it was.
+    by_hand = rng_for(seed, "heyreach-answer", lead.k, campaign_id)
     if rng.random() < 0.3:
-        at = at + timedelta(days=1 + rng.random() * 6)
-        thread.insert(0, _msg(at, "Thanks - looping in a colleague next week.", True))
-        yield at, "every_message_reply_received", body("every_message_reply_received", at, thread)
+        later = at + timedelta(days=1 + rng.random() * 6)
+        ours = INBOX_ANSWERS[int(by_hand.random() * len(INBOX_ANSWERS))]
+        theirs = "Thanks - looping in a colleague next week."
+        answered = by_hand.random() < 0.6
+    elif by_hand.random() < 0.5:
+        later = at + timedelta(hours=2 + by_hand.random() * 70)
+        ours, theirs = INBOX_EXCHANGES[int(by_hand.random() * len(INBOX_EXCHANGES))]
+        answered = True
+    else:
+        return
+    if answered:
+        minutes = 5 + by_hand.random() ** 2 * 900
+        answered_at = min(at + timedelta(minutes=minutes), later - timedelta(minutes=10))
+        thread.insert(0, _msg(answered_at, ours.format(them=lead.first, me=first), False))
+    at = later
+    thread.insert(0, _msg(at, theirs.format(them=lead.first, me=first), True))
+    yield at, "every_message_reply_received", body("every_message_reply_received", at, thread)
+
+
+# Answers a person at the agency writes from the inbox (HeyReach's unified inbox), and exchanges
+# of such an answer and the lead's next message.
+INBOX_EXCHANGES = (
+    (
+        "Thanks {them}! Would Tuesday or Wednesday afternoon work for 20 minutes?",
+        "Wednesday 3pm works.",
+    ),
+    (
+        "Happy to, {them}. I'll send a two-page overview - who else should see it?",
+        "Just me for now.",
+    ),
+    ("Totally fair, {them}. Is it the timing or the fit?", "Timing mostly. Q3 would be better."),
+    (
+        "Thanks {them} - what does your current setup look like?",
+        "Spreadsheets, honestly. Send details.",
+    ),
+)
+INBOX_ANSWERS = (
+    "Thanks {them}! Would Tuesday or Wednesday afternoon work for 20 minutes?",
+    "Appreciate the quick reply, {them}. Happy to send over a short overview first - {me}",
+    "Great to hear, {them}. Who else should be on the call from your side?",
+    "Understood, {them} - thanks for being upfront. Mind if I check back in a few months?",
+)
 
 
 def _msg(at: datetime, text: str, is_reply: bool) -> dict:

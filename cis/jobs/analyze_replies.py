@@ -19,11 +19,12 @@ from psycopg2.extras import execute_values
 from cis.db import Target, connect, relation_exists
 from cis.transform import BUILD_LOCK
 from detectors.replies.analyzer import analyze_prepared, try_prepare
-from detectors.replies.labels import ANALYZER_VERSION
+from detectors.replies.labels import ANALYZER_VERSION, ReplyAnalysis
+from detectors.replies.llm import LlmBackend, analyze_with_llm
 from ingestion.pipeline import pipeline_lock
 
 INBOUND_MESSAGES = "intermediate.int_inbound_messages"
-BACKEND = "local"
+LOCAL = "local"
 BATCH = 2000
 
 _TO_ANALYSE = f"""
@@ -83,8 +84,28 @@ def _record(row: tuple) -> dict:
     }
 
 
-def analyze_replies(target: Target, everything: bool = False, batch: int = BATCH) -> AnalyzeOutcome:
-    """Analyse what is new or changed (``everything``: every message) and store the results."""
+def _analysed(
+    prepared: list, backend: LlmBackend | None, client: object | None
+) -> list[tuple[ReplyAnalysis, str]]:
+    if backend is None:
+        return [(result, LOCAL) for result in analyze_prepared(prepared)]
+    return analyze_with_llm(prepared, backend, client)
+
+
+def analyze_replies(
+    target: Target,
+    everything: bool = False,
+    batch: int = BATCH,
+    backend: LlmBackend | None = None,
+    client: object | None = None,
+) -> AnalyzeOutcome:
+    """Analyse what is new or changed (``everything``: every message) and store the results.
+
+    ``backend``: the optional LLM backend (None: the local analyzer); its results carry its own
+    version, so switching backends analyses everything again. ``client``: an SDK client to use
+    instead of one made from ``backend`` (tests).
+    """
+    version = backend.version if backend is not None else ANALYZER_VERSION
     analysed = unreadable = removed = 0
     by_intent: dict[str, int] = {}
     with pipeline_lock(target, BUILD_LOCK):
@@ -95,12 +116,12 @@ def analyze_replies(target: Target, everything: bool = False, batch: int = BATCH
                     return AnalyzeOutcome(0, 0, 0, {})
             with reader.cursor(name="inbound_messages") as cur, writer.cursor() as out:
                 cur.itersize = batch
-                cur.execute(_TO_ANALYSE, {"everything": everything, "version": ANALYZER_VERSION})
+                cur.execute(_TO_ANALYSE, {"everything": everything, "version": version})
                 for rows in _batches(cur, batch):
                     prepared = [try_prepare(_record(row)) for row in rows]
-                    results = analyze_prepared(prepared)
+                    results = _analysed(prepared, backend, client)
                     values = []
-                    for row, item, result in zip(rows, prepared, results, strict=True):
+                    for row, item, (result, source) in zip(rows, prepared, results, strict=True):
                         unreadable += item is None
                         by_intent[result.intent] = by_intent.get(result.intent, 0) + 1
                         values.append(
@@ -110,7 +131,7 @@ def analyze_replies(target: Target, everything: bool = False, batch: int = BATCH
                                 row[2],
                                 row[3],
                                 result.analyzer_version,
-                                BACKEND,
+                                source,
                                 result.intent,
                                 result.sentiment,
                                 result.sentiment_score,

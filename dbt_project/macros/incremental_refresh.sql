@@ -15,9 +15,47 @@
     intermediate.incremental_state
 {%- endmacro %}
 
+{#- What an incremental model's state was built with: an md5 of its SQL file (config included). -#}
+{% macro definition_hash(node) -%}
+    {{ return(local_md5(node.raw_code)) }}
+{%- endmacro %}
+
+{#-
+    on-run-start, for the models this build selects: one whose SQL file changed since its state
+    was recorded (an upgrade; a state from before definitions were recorded counts as changed)
+    is dropped and its state deleted, so this build rebuilds it from scratch (its rows followed
+    the old SQL, and new columns would stop dbt) and the person-scoped models recompute everyone
+    ("no state: <model>").
+-#}
+{% macro rebuild_changed_definitions() -%}
+    {%- do run_query(
+        "alter table " ~ incremental_state_table() ~ " add column if not exists definition_hash text"
+    ) -%}
+    {%- set recorded = {} -%}
+    {%- for row in run_query("select model_name, definition_hash from " ~ incremental_state_table()).rows -%}
+        {%- do recorded.update({row[0]: row[1]}) -%}
+    {%- endfor -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.materialized == 'incremental' -%}
+        {%- if node.unique_id in selected_resources and node.alias in recorded
+            and recorded[node.alias] != definition_hash(node) -%}
+            {%- set built = adapter.get_relation(target.database, node.schema, node.alias) -%}
+            {%- if built is not none -%}
+                {%- do log("rebuilding " ~ node.alias ~ " from scratch: its SQL changed", info=true) -%}
+                {%- do adapter.drop_relation(built) -%}
+            {%- endif -%}
+            {%- do run_query(
+                "delete from " ~ incremental_state_table() ~ " where model_name = '" ~ node.alias ~ "'"
+            ) -%}
+        {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
 {#- on-run-start: the state table (the transformer owns it, beside the intermediate models). -#}
 {% macro create_incremental_state() -%}
     {%- set state = adapter.get_relation(target.database, 'intermediate', 'incremental_state') if execute else none -%}
+    {%- if execute and state is not none -%}
+        {%- do rebuild_changed_definitions() -%}
+    {%- endif -%}
     {#- The first build that keeps state: tables an earlier version built in place of the
         incremental models have other columns, and are built again from scratch. -#}
     {%- if execute and state is none -%}
@@ -33,7 +71,8 @@
         model_name text primary key,
         loads_seen_through timestamptz not null,
         inputs_version text not null,
-        refreshed_at timestamptz not null
+        refreshed_at timestamptz not null,
+        definition_hash text
     );
     -- The staging models' version taken before they read, and when each last read everything.
     alter table {{ incremental_state_table() }}
@@ -54,17 +93,19 @@
 {#- post-hook: the loads registered so far are read, with the inputs of `inputs_version`. -#}
 {% macro record_refresh(inputs_version) -%}
     insert into {{ incremental_state_table() }} as state
-        (model_name, loads_seen_through, inputs_version, refreshed_at)
+        (model_name, loads_seen_through, inputs_version, refreshed_at, definition_hash)
     select
         '{{ this.identifier }}',
         coalesce(max(seen_at), '-infinity'::timestamptz),
         '{{ inputs_version }}',
-        clock_timestamp()
+        clock_timestamp(),
+        '{{ definition_hash(model) }}'
     from {{ ref('stg_dlt__event_loads') }}
     on conflict (model_name) do update set
         loads_seen_through = excluded.loads_seen_through,
         inputs_version = excluded.inputs_version,
-        refreshed_at = excluded.refreshed_at
+        refreshed_at = excluded.refreshed_at,
+        definition_hash = excluded.definition_hash
 {%- endmacro %}
 
 {#-
@@ -105,6 +146,7 @@
         inputs_version = pending_version,
         pending_version = null,
         refreshed_at = clock_timestamp(),
+        definition_hash = '{{ definition_hash(model) }}',
         full_read_at = {{ "full_read_at" if staged_load_scope(source_name, table_name) is not none else "'" ~ run_started_at ~ "'::timestamptz" }}
     where model_name = '{{ this.identifier }}'
 {%- endmacro %}

@@ -64,11 +64,11 @@ staging_full_reads as (
     )
 ),
 
-inputs as (
+-- Each input by name and version: a model's recorded version names the inputs that moved.
+input_parts as (
     select
-        md5(concat_ws(
-            '/',
-            (
+        array[
+            'contact_points=' || (
                 select
                     md5(coalesce(
                         string_agg(contact_kind || ':' || contact_value || '=' || lead_id, ',' order by contact_kind, contact_value),
@@ -76,20 +76,36 @@ inputs as (
                     ))
                 from contact_points
             ),
-            (
+            'time_zones=' || (
                 select md5(coalesce(string_agg(lead_id || '=' || time_zone, ',' order by lead_id), ''))
                 from lead_zones
             ),
-            (
+            'client_campaigns=' || (
                 select md5(coalesce(string_agg(client_campaigns::text, ',' order by client_campaigns::text), ''))
                 from client_campaigns
             ),
-            (select md5(coalesce(string_agg(templates::text, ',' order by templates.template_id), '')) from templates),
-            (select md5(coalesce(string_agg(ab_tests::text, ',' order by ab_tests::text), '')) from ab_tests),
-            (select md5(coalesce(string_agg(ab_test_arms::text, ',' order by ab_test_arms::text), '')) from ab_test_arms),
-            (select count(*)::text from suppression_keys),
-            (select staging_full_reads.full_reads from staging_full_reads)
-        )) as inputs_version
+            'templates=' || (
+                select md5(coalesce(string_agg(templates::text, ',' order by templates.template_id), ''))
+                from templates
+            ),
+            'ab_tests=' || (
+                select md5(coalesce(string_agg(ab_tests::text, ',' order by ab_tests::text), ''))
+                from ab_tests
+            ),
+            'ab_test_arms=' || (
+                select md5(coalesce(string_agg(ab_test_arms::text, ',' order by ab_test_arms::text), ''))
+                from ab_test_arms
+            ),
+            'deletion_requests=' || (select count(*)::text from suppression_keys),
+            'staging_full_reads=' || (select md5(staging_full_reads.full_reads) from staging_full_reads)
+        ] as parts
+),
+
+inputs as (
+    select
+        array_to_string(input_parts.parts, '/') as inputs_version,
+        input_parts.parts
+    from input_parts
 ),
 
 models as (
@@ -106,6 +122,24 @@ model_state as (
     from models
     left join state
         on models.model_name = state.model_name
+),
+
+-- Why this build recomputes everyone: a model never built, or an input whose version moved.
+full_reasons as (
+    select coalesce(string_agg(distinct reasons.reason, ', ' order by reasons.reason), '') as full_reasons
+    from (
+        select 'no state: ' || model_state.model_name as reason
+        from model_state
+        where model_state.loads_seen_through is null
+        union all
+        select split_part(current_parts.part, '=', 1) || ' changed' as reason
+        from model_state
+        cross join inputs
+        cross join lateral unnest(inputs.parts) as current_parts (part)
+        where
+            model_state.loads_seen_through is not null
+            and not current_parts.part = any(string_to_array(model_state.inputs_version, '/'))
+    ) as reasons
 ),
 
 state_summary as (
@@ -130,10 +164,12 @@ final as (
         coalesce(state_summary.scope_since, '-infinity'::timestamptz) as scope_since,
         coalesce(state_summary.results_since, '-infinity'::timestamptz) as results_since,
         load_summary.loads_seen_through,
-        coalesce(state_summary.is_full, true) as is_full
+        coalesce(state_summary.is_full, true) as is_full,
+        full_reasons.full_reasons
     from inputs
     cross join state_summary
     cross join load_summary
+    cross join full_reasons
 )
 
 select * from final

@@ -147,10 +147,11 @@ statistics_replies as (
 ),
 
 -- HeyReach fires MESSAGE_REPLY_RECEIVED on a first reply and EVERY_MESSAGE_REPLY_RECEIVED on
--- each: the same text in the same conversation is one message, at its earliest time.
+-- each: the same text from the same person in the same conversation is one message, at its
+-- earliest time (the person too: a conversation id seen with two profiles keeps both).
 linkedin_replies as (
     select distinct on (message_key)
-        'heyreach:' || coalesce(conversation_id, campaign_id || ':' || coalesce(lead_linkedin_key, ''))
+        'heyreach:' || coalesce(conversation_id, campaign_id) || ':' || coalesce(lead_linkedin_key, '')
         || ':' || md5(coalesce(message_text, event_key)) as message_key,
         'heyreach' as provider,
         'linkedin' as channel,

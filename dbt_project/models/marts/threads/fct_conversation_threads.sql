@@ -41,21 +41,29 @@ ordered as (
         min(case when direction = 'outbound' then message_at end) over (
             partition by thread_id order by position_in_thread
             rows between 1 following and unbounded following
-        ) as next_outbound_after
+        ) as next_outbound_after,
+        min(case when direction = 'outbound' then position_in_thread end) over (
+            partition by thread_id order by position_in_thread
+            rows between 1 following and unbounded following
+        ) as next_outbound_position
     from messages
 ),
 
 responses as (
     select
-        thread_id,
-        extract(epoch from next_outbound_after - message_at) / 60 as response_minutes,
-        position_in_thread,
-        min(position_in_thread) over (partition by thread_id) as first_response_position
+        ordered.thread_id,
+        extract(epoch from ordered.next_outbound_after - ordered.message_at) / 60 as response_minutes,
+        ordered.position_in_thread,
+        min(ordered.position_in_thread) over (partition by ordered.thread_id) as first_response_position,
+        -- A message a person wrote in the vendor's inbox, or a sequence step.
+        answer.message_source = 'inbox' as is_by_person
     from ordered
+    inner join messages as answer
+        on ordered.thread_id = answer.thread_id and ordered.next_outbound_position = answer.position_in_thread
     where
-        direction = 'inbound'
-        and next_outbound_after is not null
-        and previous_direction is distinct from 'inbound'
+        ordered.direction = 'inbound'
+        and ordered.next_outbound_after is not null
+        and ordered.previous_direction is distinct from 'inbound'
 ),
 
 summary as (
@@ -91,7 +99,8 @@ response_summary as (
         count(*)::integer as agency_responses,
         min(response_minutes) filter (where position_in_thread = first_response_position)
             as agency_first_response_minutes,
-        percentile_cont(0.5) within group (order by response_minutes) as agency_median_response_minutes
+        percentile_cont(0.5) within group (order by response_minutes) as agency_median_response_minutes,
+        bool_or(is_by_person) as any_by_person
     from responses
     group by thread_id
 ),
@@ -116,6 +125,7 @@ classified as (
         response_summary.agency_responses,
         response_summary.agency_first_response_minutes,
         response_summary.agency_median_response_minutes,
+        response_summary.any_by_person,
         last_human_reply.intent as last_reply_intent,
         last_human_reply.replied_at as last_reply_at,
         case
@@ -162,8 +172,10 @@ final as (
         coalesce(agency_responses, 0) as agency_responses,
         round(agency_first_response_minutes::numeric, 1)::numeric(12, 1) as agency_first_response_minutes,
         round(agency_median_response_minutes::numeric, 1)::numeric(12, 1) as agency_median_response_minutes,
-        -- Every message of ours in the data is a sequence step: an automation answered.
-        case when agency_responses > 0 then 'automation' end as agency_answered_by,
+        case
+            when any_by_person then 'person'
+            when agency_responses > 0 then 'automation'
+        end as agency_answered_by,
         has_colleague_reply,
         last_reply_intent,
         case

@@ -41,6 +41,11 @@ inbound_messages as (
     where {{ activity_in_person_scope('channel', 'lead_key', 'contact_key') }}
 ),
 
+inbox_messages as (
+    select * from {{ ref('int_inbox_messages') }}
+    where {{ activity_in_person_scope('channel', 'lead_key', 'contact_key') }}
+),
+
 activity_replies as (
     select * from {{ ref('int_activity_replies') }}
     where {{ activity_in_person_scope('channel', 'lead_key', 'contact_key') }}
@@ -125,10 +130,42 @@ inbound as (
     ) as answered on true
 ),
 
+-- Ours, written by a person in the vendor's inbox (no sequence event reports them).
+inbox as (
+    select
+        'outbound' as direction,
+        message_key,
+        provider,
+        channel,
+        'inbox' as message_source,
+        client_id,
+        campaign_id,
+        lead_id,
+        recipient_ref,
+        lead_key,
+        contact_key,
+        null as sender,
+        false as is_from_colleague,
+        null::uuid as activity_id,
+        null as provider_message_id,
+        provider_thread_id,
+        thread_key,
+        null::integer as sequence_number,
+        null as subject,
+        body_text,
+        body_text as new_text,
+        null as quoted_text,
+        null as body_html,
+        message_at
+    from inbox_messages
+),
+
 messages as (
     select * from outbound
     union all
     select * from inbound
+    union all
+    select * from inbox
 ),
 
 final as (

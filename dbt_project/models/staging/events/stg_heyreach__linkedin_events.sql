@@ -75,7 +75,8 @@ with_message as (
     select
         renamed.*,
         newest.message_text,
-        newest.message_at
+        newest.message_at,
+        ours.agency_messages
     from renamed
     left join lateral (
         select
@@ -96,6 +97,23 @@ with_message as (
         order by messages.position
         limit 1
     ) as newest on true
+    -- A reply delivery's history also holds our side of the conversation (a person's answer from
+    -- the inbox included, which no other event reports): kept for int_inbox_messages.
+    left join lateral (
+        select jsonb_agg(messages.message order by messages.position) as agency_messages
+        from
+            jsonb_array_elements(
+                case
+                    when jsonb_typeof(renamed.payload -> 'recent_messages') = 'array'
+                        then renamed.payload -> 'recent_messages'
+                    else '[]'::jsonb
+                end
+            ) with ordinality as messages (message, position)
+        where
+            renamed.event_type in ('first_reply', 'reply')
+            and jsonb_typeof(messages.message) = 'object'
+            and not coalesce(lower(messages.message ->> 'is_reply') = 'true', false)
+    ) as ours on true
 ),
 
 final as (
@@ -116,6 +134,7 @@ final as (
         conversation_id,
         is_inmail,
         message_text,
+        agency_messages,
         coalesce(occurred_at, message_at, received_at) as occurred_at,
         received_at,
         loaded_at,
