@@ -12,7 +12,6 @@ from tests.pg import embedded_server, fresh_database
 SLOW_FILES = (
     "test_pool_db.py",
     "test_engagement_incremental.py",
-    "test_engagement_replay.py",
     "test_forget_everything.py",
     "test_thread_marts.py",
     "test_build_safety.py",

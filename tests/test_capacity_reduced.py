@@ -211,9 +211,11 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def build(target: Target, work: Path, select: str | None = None, tests: bool = True) -> None:
-    args = ["build", "--quiet"] + (["--select", select] if select else [])
+    # The unit tests need no data: they run in test_engagement_marts.
+    args = ["build", "--quiet", "--exclude-resource-type", "unit_test"]
+    args += ["--select", select] if select else []
     if not tests:  # seeds and models only: the data tests run once, on the final build
-        args += ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+        args += ["--exclude-resource-type", "test"]
     run_dbt(args, transformer_target(target), work_dir=work / "dbt")
 
 

@@ -1,7 +1,14 @@
-"""What the incremental event models read: late events recompute only the people they name
-(and still equal a build from scratch), a file read again with ``--reload`` after a build is
-staged again in full rather than twice, and a load is registered only once its loader has let
-go of the schema (docs/engagement.md, "Incremental builds")."""
+"""What the incremental event models read, and why their order does not matter: replaying the
+same landing files twice or in another order gives identical marts; late events (after a
+build, repeated and out of order) recompute only the people they name and still equal a build
+of everything at once; a file read again with ``--reload`` after a build is staged again in
+full rather than twice; and a load is registered only once its loader has let go of the schema
+(docs/engagement.md, "Incremental builds").
+
+Two warehouses are loaded and built once for the module: everything at once (what every other
+order must give) and the files without their late lines; the tests start from copies of them.
+A campaign snapshot that arrives late makes the next build recompute everyone: that path is
+the one ``--reload`` and ``--full-refresh`` take below."""
 
 from __future__ import annotations
 
@@ -14,12 +21,12 @@ import pytest
 
 from cis.db import Target, cursor, transformer_target
 from cis.generate import generate_landing
-from cis.generate.late_events import fingerprints, hold_back
+from cis.generate.late_events import EVENT_KINDS, fingerprints, hold_back
 from cis.jobs.ingest import ingest_landing
 from cis.transform import run_dbt
 from ingestion.pipeline import dataset_lock_name, pipeline_lock
 from tests.event_builds import MODELS_ONLY, build_models, client_database
-from tests.pg import query
+from tests.pg import copy_database, query
 
 STAGED = {
     "staging.stg_smartlead__email_events": "raw_smartlead.webhook_events",
@@ -28,31 +35,106 @@ STAGED = {
     "staging.stg_twilio__sms_events": "raw_twilio.webhook_events",
 }
 
+Fingerprints = dict[str, tuple[int, str]]
+
 
 @pytest.fixture(scope="module")
 def landing(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A generated landing folder and 5% of its event lines (plus repeats) held back to arrive
-    late; campaign and sequence snapshots all arrive first."""
+    """A generated landing folder and 5% of its event lines (plus second deliveries of 1% of
+    the rest, shuffled) held back to arrive late; campaign and sequence snapshots all arrive
+    first."""
     root = tmp_path_factory.mktemp("incremental")
     generate_landing(root / "landing", 200, seed=13, events=True)
     assert hold_back(root / "landing", root / "late", share=0.05, seed=13, snapshots=False) > 0
     return root / "landing", root / "late"
 
 
-def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
-    landing: tuple[Path, Path], tmp_path: Path
-) -> None:
+@pytest.fixture(scope="module")
+def once(
+    landing: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Target, Fingerprints]:
+    """Everything loaded at once, then built: what every other order must give."""
     now, late = landing
-    at_once = client_database("incremental_at_once")
+    work = tmp_path_factory.mktemp("once")
+    target = client_database("incremental_once")
     for folder in (now, late):
-        ingest_landing(at_once, folder, pipelines_dir=tmp_path / "dlt-once")
-    build_models(at_once, tmp_path / "dbt-once")
+        ingest_landing(target, folder, pipelines_dir=work / "dlt")
+    build_models(target, work / "dbt")
+    built = fingerprints(target)
+    assert all(rows > 0 for rows, _digest in built.values())
+    return target, built
 
-    target = client_database("incremental_late")
-    ingest_landing(target, now, pipelines_dir=tmp_path / "dlt")
-    build_models(target, tmp_path / "dbt")
-    ingest_landing(target, late, pipelines_dir=tmp_path / "dlt")
-    build_models(target, tmp_path / "dbt")
+
+@pytest.fixture(scope="module")
+def built_now(landing: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Target:
+    """The files without their late lines, loaded and built: the warehouse before they arrive."""
+    now, _late = landing
+    work = tmp_path_factory.mktemp("now")
+    target = client_database("incremental_now")
+    ingest_landing(target, now, pipelines_dir=work / "dlt")
+    build_models(target, work / "dbt")
+    return target
+
+
+def build(target: Target, folders: list[Path], work: Path) -> Fingerprints:
+    """Load ``folders`` in turn, then build the project."""
+    for folder in folders:
+        ingest_landing(target, folder, pipelines_dir=work / "dlt")
+    build_models(target, work / "dbt")
+    return fingerprints(target)
+
+
+def split_events(landing: Path, later: Path) -> int:
+    """Move every other event file (by name) to the same path under ``later``."""
+    moved = 0
+    for kind in EVENT_KINDS:
+        for number, path in enumerate(sorted((landing / kind).rglob("*.jsonl"))):
+            if number % 2 == 0:
+                continue
+            target = later / path.relative_to(landing)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, target)
+            moved += 1
+    return moved
+
+
+def test_the_same_files_again_change_nothing(
+    landing: tuple[Path, Path], once: tuple[Target, Fingerprints], tmp_path: Path
+) -> None:
+    """The second load of the same files reads nothing new; the build after it changes nothing."""
+    now, late = landing
+    at_once, expected = once
+    target = copy_database(at_once, "incremental_twice")
+    assert build(target, [now, late], tmp_path) == expected
+
+
+def test_files_in_another_order_and_other_folders_give_identical_marts(
+    landing: tuple[Path, Path], once: tuple[Target, Fingerprints], tmp_path: Path
+) -> None:
+    """Half the event files first, then the Apollo pulls with the other half, from copies in
+    other folders: other file paths, other load order, same lines."""
+    now, late = landing
+    first, second = tmp_path / "first", tmp_path / "second"
+    shutil.copytree(now, second)
+    shutil.copytree(late, tmp_path / "second-late")
+    assert split_events(second, first) > 0
+    reordered = build(
+        client_database("incremental_reordered"),
+        [first, second, tmp_path / "second-late"],
+        tmp_path,
+    )
+    assert reordered == once[1]
+
+
+def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
+    landing: tuple[Path, Path],
+    once: tuple[Target, Fingerprints],
+    built_now: Target,
+    tmp_path: Path,
+) -> None:
+    _now, late = landing
+    target = copy_database(built_now, "incremental_late")
+    incremental = build(target, [late], tmp_path)
 
     assert _refresh(target) == (False, "")
     scoped = query(
@@ -61,7 +143,7 @@ def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
     )[0][0]
     leads = query(target, "select count(*) from pool.dim_leads")[0][0]
     assert 0 < scoped < leads / 2
-    assert fingerprints(target) == fingerprints(at_once)
+    assert incremental == once[1]
 
 
 def _refresh(target: Target) -> tuple[bool, str]:
@@ -84,14 +166,12 @@ def _smartlead_line_for_one_of(landing: Path, emails: list[str]) -> tuple[str, s
 
 
 def test_a_scoped_run_rewrites_only_the_rows_that_changed(
-    landing: tuple[Path, Path], tmp_path: Path
+    landing: tuple[Path, Path], built_now: Target, tmp_path: Path
 ) -> None:
     """The scoped_diff strategy: a person's rows that come out the same stay where they are,
     an altered row is replaced, and a row stored twice is taken back to once."""
     now, _late = landing
-    target = client_database("incremental_scoped_diff")
-    ingest_landing(target, now, pipelines_dir=tmp_path / "dlt")
-    build_models(target, tmp_path / "dbt")
+    target = copy_database(built_now, "incremental_scoped_diff")
     built = fingerprints(target)
     step_rows = "select count(*) from intermediate.int_ab_test_step_recipients"
     [(step_count,)] = query(target, step_rows)
@@ -165,14 +245,10 @@ def test_a_scoped_run_rewrites_only_the_rows_that_changed(
 
 
 def test_a_file_read_again_after_a_build_is_staged_once(
-    landing: tuple[Path, Path], tmp_path: Path
+    landing: tuple[Path, Path], built_now: Target, tmp_path: Path
 ) -> None:
     now, _late = landing
-    folder = tmp_path / "landing"
-    shutil.copytree(now, folder)
-    target = client_database("incremental_reload")
-    ingest_landing(target, folder, pipelines_dir=tmp_path / "dlt")
-    build_models(target, tmp_path / "dbt")
+    target = copy_database(built_now, "incremental_reload")
     fresh = fingerprints(target)
     full_reads = query(
         target, "select model_name, full_read_at from intermediate.incremental_state"
@@ -188,7 +264,7 @@ def test_a_file_read_again_after_a_build_is_staged_once(
         )
 
     # Every file read again: its rows are deleted and stored again under new load ids.
-    ingest_landing(target, folder, pipelines_dir=tmp_path / "dlt", reload=True)
+    ingest_landing(target, now, pipelines_dir=tmp_path / "dlt", reload=True)
     build_models(target, tmp_path / "dbt")
 
     assert query(target, rebuilt) != [(before_oid,)]

@@ -45,7 +45,7 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> dict:
     report = ingest_landing(target, landing, pipelines_dir=work / "dlt")
     clients = load_clients(ROOT / "config" / "clients.yml")
     sync_clients(target, clients)
-    build(target, work)
+    build(target, work, tests=True)
     return {
         "target": target,
         "work": work,
@@ -56,8 +56,14 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> dict:
     }
 
 
-def build(target: Target, work: Path, select: str | None = None) -> None:
-    args = ["build", "--quiet"] + (["--select", select] if select else [])
+def build(target: Target, work: Path, select: str | None = None, tests: bool = False) -> None:
+    """``dbt build`` as the transformer. The first build runs the data tests; the rebuilds
+    after each change build the models only, and the last test of this module runs the data
+    tests once on what all the changes left (the unit tests run in test_engagement_marts)."""
+    args = ["build", "--quiet", "--exclude-resource-type", "unit_test"]
+    if not tests:
+        args += ["--exclude-resource-type", "test"]
+    args += ["--select", select] if select else []
     run_dbt(args, transformer_target(target), work_dir=work / "dbt")
 
 
@@ -818,7 +824,8 @@ def test_a_clean_folder_builds_and_dbt_prints_plain_text(tmp_path: Path) -> None
     script = (
         "import sys, json; from cis.db import Target; from cis.transform import run_dbt; "
         "from pathlib import Path; "
-        "run_dbt(['build'], Target(**json.loads(sys.argv[1])), "
+        "run_dbt(['build', '--exclude-resource-type', 'unit_test'], "
+        "Target(**json.loads(sys.argv[1])), "
         "work_dir=Path(sys.argv[2]))"
     )
     builder = transformer_target(target)
@@ -922,3 +929,13 @@ def test_a_client_role_reads_only_its_own_rows_in_every_relation(pool: dict) -> 
     )
     visible_orgs = query(as_northwind, "select count(*) from pool.dim_organizations")[0][0]
     assert visible_orgs == len(held_orgs)
+
+
+def test_the_data_tests_pass_on_what_every_change_left(pool: dict) -> None:
+    """Last in this module: the merges, deletions and job changes above kept every model's
+    data tests (unique keys, relationships, accepted values) green."""
+    run_dbt(
+        ["test", "--quiet", "--exclude-resource-type", "unit_test"],
+        transformer_target(pool["target"]),
+        work_dir=pool["work"] / "dbt",
+    )

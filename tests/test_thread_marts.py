@@ -278,9 +278,7 @@ def test_a_persons_label_wins_over_the_analyzer(built: dict) -> None:
     }
 
 
-def test_an_incremental_build_after_the_analyzer_equals_a_build_from_scratch(
-    built: dict, tmp_path: Path
-) -> None:
+def test_an_incremental_build_after_the_analyzer_equals_a_build_from_scratch(built: dict) -> None:
     target = built["target"]
     # A result the marts have not read yet: the next incremental build brings in just that.
     connect_and_run(
@@ -295,7 +293,7 @@ def test_an_incremental_build_after_the_analyzer_equals_a_build_from_scratch(
     run_dbt(
         [*MODELS_ONLY, "--full-refresh", "--select", *THREAD_MODELS],
         transformer_target(target),
-        work_dir=tmp_path,
+        work_dir=built["work"] / "dbt",
     )
     scratch = {t: v for t, v in fingerprints(target).items() if t in THREAD_MARTS}
     assert incremental == scratch and all(rows > 0 for rows, _ in scratch.values())
@@ -317,7 +315,7 @@ def test_a_client_reads_only_its_own_threads(built: dict) -> None:
     assert sum(count for count, _ in seen.values()) > 0
 
 
-def test_a_no_reaches_the_lead_and_the_validator(built: dict, tmp_path: Path) -> None:
+def test_a_no_reaches_the_lead_and_the_validator(built: dict) -> None:
     target = built["target"]
     # Every no the analyzer read is a contact event the validator's rules see: an opt-out an
     # unsubscribe, any other no but a wrong person's a not_interested.
@@ -361,7 +359,11 @@ def test_a_no_reaches_the_lead_and_the_validator(built: dict, tmp_path: Path) ->
         " analyzed_at = clock_timestamp() where message_key = %s",
         (message_key,),
     )
-    run_dbt([*MODELS_ONLY, "--select", "dim_leads"], transformer_target(target), work_dir=tmp_path)
+    run_dbt(
+        [*MODELS_ONLY, "--select", "dim_leads"],
+        transformer_target(target),
+        work_dir=built["work"] / "dbt",
+    )
     assert query(
         target, "select pool_status from pool.dim_leads where lead_id = %s", (lead_id,)
     ) == [("cooling",)]
@@ -454,7 +456,11 @@ def test_the_analyzer_waits_for_a_build_and_the_next_build_reads_it(built: dict)
 
     def build() -> None:
         try:
-            run_dbt(MODELS_ONLY, transformer_target(target), work_dir=built["work"] / "dbt")
+            run_dbt(
+                [*MODELS_ONLY, "--select", "stg_cis__reply_analyses+"],
+                transformer_target(target),
+                work_dir=built["work"] / "dbt",
+            )
         except BaseException as error:
             errors.append(error)
 

@@ -198,12 +198,12 @@ final as (
         client_campaigns.client_id,
         unioned.campaign_id,
         coalesce(by_email.lead_id, by_contact.lead_id) as lead_id,
-        -- A person the pool does not know is still one recipient, by the address used.
-        coalesce(
-            coalesce(by_email.lead_id, by_contact.lead_id)::text,
-            unioned.contact_kind || ':' || nullif(unioned.contact_key, ''),
-            'activity:' || unioned.provider || ':' || unioned.activity_key
-        ) as recipient_ref,
+        {{ recipient_ref(
+            'coalesce(by_email.lead_id, by_contact.lead_id)',
+            'unioned.contact_kind',
+            'unioned.contact_key',
+            "'activity:' || unioned.provider || ':' || unioned.activity_key",
+        ) }} as recipient_ref,
         unioned.lead_email,
         unioned.lead_key,
         unioned.contact_kind,

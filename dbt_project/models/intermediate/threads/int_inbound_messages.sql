@@ -221,12 +221,12 @@ final as (
         client_campaigns.client_id,
         unioned.campaign_id,
         coalesce(by_email.lead_id, by_contact.lead_id) as lead_id,
-        -- As int_activities: a person the pool does not know is one recipient by the address.
-        coalesce(
-            coalesce(by_email.lead_id, by_contact.lead_id)::text,
-            unioned.contact_kind || ':' || nullif(unioned.contact_key, ''),
-            'message:' || unioned.message_key
-        ) as recipient_ref,
+        {{ recipient_ref(
+            'coalesce(by_email.lead_id, by_contact.lead_id)',
+            'unioned.contact_kind',
+            'unioned.contact_key',
+            "'message:' || unioned.message_key",
+        ) }} as recipient_ref,
         unioned.lead_key,
         unioned.contact_key,
         unioned.contact_kind,
@@ -235,9 +235,7 @@ final as (
         unioned.channel = 'email' and unioned.sender <> unioned.lead_key as is_from_colleague,
         unioned.provider_message_id,
         unioned.provider_thread_id,
-        -- The thread: the campaign and the person written to, for our messages as for theirs
-        -- (a colleague's reply joins the lead's thread; SMS: the number pair).
-        unioned.provider || ':' || unioned.campaign_id || ':' || unioned.contact_key as thread_key,
+        {{ thread_key('unioned.provider', 'unioned.campaign_id', 'unioned.contact_key') }} as thread_key,
         unioned.sequence_number,
         unioned.subject,
         unioned.body_text,

@@ -110,12 +110,12 @@ final as (
         client_campaigns.client_id,
         inbox.campaign_id,
         contact_points.lead_id,
-        coalesce(contact_points.lead_id::text, 'linkedin:' || nullif(inbox.contact_key, ''), 'message:' || inbox.message_key)
+        {{ recipient_ref('contact_points.lead_id', "'linkedin'", 'inbox.contact_key', "'message:' || inbox.message_key") }}
             as recipient_ref,
         inbox.lead_key,
         inbox.contact_key,
         inbox.conversation_id as provider_thread_id,
-        'heyreach:' || inbox.campaign_id || ':' || inbox.contact_key as thread_key,
+        {{ thread_key("'heyreach'", 'inbox.campaign_id', 'inbox.contact_key') }} as thread_key,
         inbox.message_text as body_text,
         inbox.message_at
     from inbox

@@ -73,7 +73,7 @@ outbound as (
         {{ cis_uuid(["'activity'", 'provider', 'activity_key']) }} as activity_id,
         activity_key as provider_message_id,
         null as provider_thread_id,
-        provider || ':' || campaign_id || ':' || contact_key as thread_key,
+        {{ thread_key('provider', 'campaign_id', 'contact_key') }} as thread_key,
         sequence_number,
         subject,
         full_message_body as body_text,

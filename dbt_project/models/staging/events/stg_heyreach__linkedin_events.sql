@@ -74,14 +74,26 @@ renamed as (
 with_message as (
     select
         renamed.*,
-        newest.message_text,
-        newest.message_at,
-        ours.agency_messages
+        history.newest_message ->> 'message' as message_text,
+        {{ event_time("history.newest_message ->> 'creation_time'") }} as message_at,
+        history.agency_messages
     from renamed
+    -- One pass over the delivery's history (newest first). The message it is about: the newest
+    -- written by the side that acted. A reply delivery's history also holds our side of the
+    -- conversation (a person's answer from the inbox included, which no other event reports):
+    -- kept for int_inbox_messages.
     left join lateral (
         select
-            messages.message ->> 'message' as message_text,
-            {{ event_time("messages.message ->> 'creation_time'") }} as message_at
+            (array_agg(messages.message order by messages.position) filter (
+                where
+                coalesce(lower(messages.message ->> 'is_reply') = 'true', false)
+                = (renamed.event_type in ('first_reply', 'reply'))
+            ))[1] as newest_message,
+            jsonb_agg(messages.message order by messages.position) filter (
+                where
+                renamed.event_type in ('first_reply', 'reply')
+                and not coalesce(lower(messages.message ->> 'is_reply') = 'true', false)
+            ) as agency_messages
         from
             jsonb_array_elements(
                 case
@@ -90,30 +102,8 @@ with_message as (
                     else '[]'::jsonb
                 end
             ) with ordinality as messages (message, position)
-        where
-            jsonb_typeof(messages.message) = 'object'
-            and coalesce(lower(messages.message ->> 'is_reply') = 'true', false)
-            = (renamed.event_type in ('first_reply', 'reply'))
-        order by messages.position
-        limit 1
-    ) as newest on true
-    -- A reply delivery's history also holds our side of the conversation (a person's answer from
-    -- the inbox included, which no other event reports): kept for int_inbox_messages.
-    left join lateral (
-        select jsonb_agg(messages.message order by messages.position) as agency_messages
-        from
-            jsonb_array_elements(
-                case
-                    when jsonb_typeof(renamed.payload -> 'recent_messages') = 'array'
-                        then renamed.payload -> 'recent_messages'
-                    else '[]'::jsonb
-                end
-            ) with ordinality as messages (message, position)
-        where
-            renamed.event_type in ('first_reply', 'reply')
-            and jsonb_typeof(messages.message) = 'object'
-            and not coalesce(lower(messages.message ->> 'is_reply') = 'true', false)
-    ) as ours on true
+        where jsonb_typeof(messages.message) = 'object'
+    ) as history on true
 ),
 
 final as (
