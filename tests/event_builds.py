@@ -14,14 +14,9 @@ from cis.jobs.clients_sync import sync_clients
 from cis.transform import run_dbt
 from tests.pg import embedded_server, fresh_database
 
-MODELS_ONLY = [
-    "build",
-    "--quiet",
-    "--exclude-resource-type",
-    "test",
-    "--exclude-resource-type",
-    "unit_test",
-]
+# The dbt unit tests need no data: they run once, in test_engagement_marts' `built` fixture.
+DATA_TESTED = ["build", "--quiet", "--exclude-resource-type", "unit_test"]
+MODELS_ONLY = [*DATA_TESTED, "--exclude-resource-type", "test"]
 
 
 def client_database(name: str) -> Target:

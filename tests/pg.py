@@ -60,31 +60,32 @@ def database_name(text: str) -> str:
     return name
 
 
-def fresh_database(admin: Target, name: str) -> Target:
-    """Drop (if it exists) and create database ``name``; return ``admin`` pointed at it."""
+def fresh_database(admin: Target, name: str, template: Target | None = None) -> Target:
+    """Drop (if it exists) and create database ``name``; return ``admin`` pointed at it.
+
+    With ``template``, the new database is a copy of that one (``create database ...
+    template``); sessions still open on it are ended first (a template must be idle).
+    """
     name = database_name(name)
     with cursor(replace(admin, dbname="postgres")) as cur:
+        if template is not None:
+            cur.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity"
+                " where datname = %s and pid <> pg_backend_pid()",
+                (template.dbname,),
+            )
         cur.execute(f'drop database if exists "{name}" with (force)')
-        cur.execute(f'create database "{name}"')
+        copy_of = f' template "{template.dbname}"' if template is not None else ""
+        cur.execute(f'create database "{name}"{copy_of}')
     return replace(admin, dbname=name)
 
 
 def copy_database(template: Target, name: str) -> Target:
-    """A new database ``name`` made from ``template`` (``create database ... template``): a
-    loaded and built warehouse that several tests start from, without loading and building it
-    again. Sessions still open on ``template`` are ended first (a template must be idle); the
-    copy's own grants (connect, create) are given again, as ``cis db init`` gives them."""
-    name = database_name(name)
-    with cursor(replace(template, dbname="postgres")) as cur:
-        cur.execute(
-            "select pg_terminate_backend(pid) from pg_stat_activity"
-            " where datname = %s and pid <> pg_backend_pid()",
-            (template.dbname,),
-        )
-        cur.execute(f'drop database if exists "{name}" with (force)')
-        cur.execute(f'create database "{name}" template "{template.dbname}"')
-    copy = replace(template, dbname=name)
-    ensure_roles(copy)  # what a database grants its roles is not part of the copy
+    """A loaded and built warehouse that several tests start from, copied under ``name``
+    rather than loaded and built again. What a database grants its roles (connect, create) is
+    not part of the copy: it is given again, as ``cis db init`` gives it."""
+    copy = fresh_database(template, name, template=template)
+    ensure_roles(copy)
     return copy
 
 

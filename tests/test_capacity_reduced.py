@@ -30,6 +30,7 @@ from cis.pool.allocation import (
     plan_allocation,
 )
 from cis.transform import run_dbt
+from tests.event_builds import DATA_TESTED, MODELS_ONLY
 from tests.pg import embedded_server, fresh_database, query
 
 NOW = pd.Timestamp("2025-06-01 12:00", tz="UTC")
@@ -211,11 +212,8 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def build(target: Target, work: Path, select: str | None = None, tests: bool = True) -> None:
-    # The unit tests need no data: they run in test_engagement_marts.
-    args = ["build", "--quiet", "--exclude-resource-type", "unit_test"]
-    args += ["--select", select] if select else []
-    if not tests:  # seeds and models only: the data tests run once, on the final build
-        args += ["--exclude-resource-type", "test"]
+    # Seeds and models only but for the final build: the data tests run once, on that.
+    args = [*(DATA_TESTED if tests else MODELS_ONLY), *(["--select", select] if select else [])]
     run_dbt(args, transformer_target(target), work_dir=work / "dbt")
 
 

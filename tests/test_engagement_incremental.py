@@ -54,12 +54,8 @@ def once(
     landing: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Target, Fingerprints]:
     """Everything loaded at once, then built: what every other order must give."""
-    now, late = landing
-    work = tmp_path_factory.mktemp("once")
     target = client_database("incremental_once")
-    for folder in (now, late):
-        ingest_landing(target, folder, pipelines_dir=work / "dlt")
-    build_models(target, work / "dbt")
+    load_and_build(target, list(landing), tmp_path_factory.mktemp("once"))
     built = fingerprints(target)
     assert all(rows > 0 for rows, _digest in built.values())
     return target, built
@@ -68,20 +64,16 @@ def once(
 @pytest.fixture(scope="module")
 def built_now(landing: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Target:
     """The files without their late lines, loaded and built: the warehouse before they arrive."""
-    now, _late = landing
-    work = tmp_path_factory.mktemp("now")
     target = client_database("incremental_now")
-    ingest_landing(target, now, pipelines_dir=work / "dlt")
-    build_models(target, work / "dbt")
+    load_and_build(target, [landing[0]], tmp_path_factory.mktemp("now"))
     return target
 
 
-def build(target: Target, folders: list[Path], work: Path) -> Fingerprints:
+def load_and_build(target: Target, folders: list[Path], work: Path) -> None:
     """Load ``folders`` in turn, then build the project."""
     for folder in folders:
         ingest_landing(target, folder, pipelines_dir=work / "dlt")
     build_models(target, work / "dbt")
-    return fingerprints(target)
 
 
 def split_events(landing: Path, later: Path) -> int:
@@ -105,7 +97,8 @@ def test_the_same_files_again_change_nothing(
     now, late = landing
     at_once, expected = once
     target = copy_database(at_once, "incremental_twice")
-    assert build(target, [now, late], tmp_path) == expected
+    load_and_build(target, [now, late], tmp_path)
+    assert fingerprints(target) == expected
 
 
 def test_files_in_another_order_and_other_folders_give_identical_marts(
@@ -118,12 +111,9 @@ def test_files_in_another_order_and_other_folders_give_identical_marts(
     shutil.copytree(now, second)
     shutil.copytree(late, tmp_path / "second-late")
     assert split_events(second, first) > 0
-    reordered = build(
-        client_database("incremental_reordered"),
-        [first, second, tmp_path / "second-late"],
-        tmp_path,
-    )
-    assert reordered == once[1]
+    target = client_database("incremental_reordered")
+    load_and_build(target, [first, second, tmp_path / "second-late"], tmp_path)
+    assert fingerprints(target) == once[1]
 
 
 def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
@@ -134,7 +124,7 @@ def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
 ) -> None:
     _now, late = landing
     target = copy_database(built_now, "incremental_late")
-    incremental = build(target, [late], tmp_path)
+    load_and_build(target, [late], tmp_path)
 
     assert _refresh(target) == (False, "")
     scoped = query(
@@ -143,7 +133,7 @@ def test_late_events_recompute_only_their_people_and_equal_a_build_from_scratch(
     )[0][0]
     leads = query(target, "select count(*) from pool.dim_leads")[0][0]
     assert 0 < scoped < leads / 2
-    assert incremental == once[1]
+    assert fingerprints(target) == once[1]
 
 
 def _refresh(target: Target) -> tuple[bool, str]:
@@ -223,8 +213,7 @@ def test_a_scoped_run_rewrites_only_the_rows_that_changed(
     again = tmp_path / "again" / "smartlead" / "webhooks" / "2025-06-01T000000Z-again-0001.jsonl"
     again.parent.mkdir(parents=True)
     again.write_text(line + "\n")
-    ingest_landing(target, tmp_path / "again", pipelines_dir=tmp_path / "dlt")
-    build_models(target, tmp_path / "dbt")
+    load_and_build(target, [tmp_path / "again"], tmp_path)
 
     assert _refresh(target) == (False, "")
     assert query(

@@ -21,6 +21,7 @@ from cis.jobs.ab_tests_sync import sync_ab_tests
 from cis.jobs.clients_sync import sync_clients
 from cis.jobs.ingest import ingest_landing
 from cis.transform import run_dbt
+from tests.event_builds import DATA_TESTED
 from tests.pg import embedded_server, fresh_database, query
 
 EMAIL_EVENTS = {
@@ -212,11 +213,7 @@ def test_the_marts_build_before_any_vendor_data_arrives(tmp_path: Path) -> None:
     generate_landing(tmp_path / "landing", 50, seed=3, events=False)  # Apollo only
     ingest_landing(target, tmp_path / "landing", pipelines_dir=tmp_path / "dlt")
     assert query(target, "select to_regclass('raw_smartlead.webhook_events')") == [(None,)]
-    run_dbt(  # models and data tests (the unit tests need no data: they run in `built`)
-        ["build", "--quiet", "--exclude-resource-type", "unit_test"],
-        transformer_target(target),
-        work_dir=tmp_path / "dbt",
-    )
+    run_dbt(DATA_TESTED, transformer_target(target), work_dir=tmp_path / "dbt")
     assert query(target, "select count(*) from engagement.fct_email_events") == [(0,)]
 
 

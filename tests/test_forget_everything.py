@@ -27,7 +27,7 @@ from ingestion.apollo.suppression import pseudonym
 from ingestion.pipeline import make_pipeline
 from ingestion.quarantine import WITHHELD
 from tests.apollo_server import contract_people
-from tests.event_builds import MODELS_ONLY
+from tests.event_builds import DATA_TESTED, MODELS_ONLY
 from tests.pg import query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -285,8 +285,7 @@ def test_forget_leaves_nothing_and_keeps_everyone_else(loaded: dict) -> None:
     assert residue(target) == {}
     assert files_naming_her(work / "dlt") == []
 
-    tests_on_data = ["build", "--quiet", "--exclude-resource-type", "unit_test"]
-    run_dbt(tests_on_data, transformer_target(target), work_dir=work / "dbt")
+    run_dbt(DATA_TESTED, transformer_target(target), work_dir=work / "dbt")
     assert residue(target) == {}
     statuses = query(
         target,

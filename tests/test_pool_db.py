@@ -28,6 +28,7 @@ from cis.privacy import identity_keys
 from cis.transform import run_dbt
 from ingestion.apollo import LANDING_KIND
 from ingestion.apollo.suppression import pseudonym
+from tests.event_builds import DATA_TESTED, MODELS_ONLY
 from tests.pg import embedded_server, fresh_database, query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,10 +61,7 @@ def build(target: Target, work: Path, select: str | None = None, tests: bool = F
     """``dbt build`` as the transformer. The first build runs the data tests; the rebuilds
     after each change build the models only, and the last test of this module runs the data
     tests once on what all the changes left (the unit tests run in test_engagement_marts)."""
-    args = ["build", "--quiet", "--exclude-resource-type", "unit_test"]
-    if not tests:
-        args += ["--exclude-resource-type", "test"]
-    args += ["--select", select] if select else []
+    args = [*(DATA_TESTED if tests else MODELS_ONLY), *(["--select", select] if select else [])]
     run_dbt(args, transformer_target(target), work_dir=work / "dbt")
 
 
