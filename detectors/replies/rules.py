@@ -32,10 +32,15 @@ _ABSENCE = re.compile(
     r"leave|on holiday|on vacation|on sabbatical|away from (the office|my desk|email)|"
     r"limited access to (my )?e-?mail|currently (away|travell?ing|out)|i am (away|out)|i'm (away|out)|"
     r"will be (away|out)|back in the office|return to the office|public holiday|"
+    r"out sick|sick leave|sabbatical|travell?ing|on the road|at (a|the) conference|"
+    r"offices? (is |are |will be )?closed|closed for the|back (on|next|online|in town)\b|"
+    r"\breturning\b|^\s*away\s*:|on holidays?\b|not checking (this inbox|my inbox|e-?mails?)|"
+    r"checking e-?mails? (only )?occasionally|no (reliable )?(connectivity|internet|signal)|"
+    r"en déplacement|accès limité|viajando|acceso limitado|"
     r"nicht im büro|abwesend|abwesenheit|urlaub|elternzeit|dienstreise|außer haus|"
     r"absente?\b|en congés?|en vacances|hors du bureau|congé maternité|"
     r"fuera de la oficina|de vacaciones|ausente|de viaje|baja (por )?maternidad",
-    re.I,
+    re.I | re.M,
 )
 _AUTO_SUBJECT = re.compile(
     r"^\s*(automatic reply|auto(matic)?[- ]?reply|autoreply|auto-response|out of (the )?office|"
@@ -69,7 +74,10 @@ _AUTO_STRONG = re.compile(
     r"this is an? (automated|automatic|auto-generated) (message|response|reply|notification)|"
     r"(verify|confirm) (that )?you are (a )?human|do not reply to this (e-?mail|message)|"
     r"(we|i) have received your (message|e-?mail|request|enquiry|inquiry) and will|"
-    r"aim to (respond|reply|get back to you) within|"
+    r"aim to (respond|reply|get back to you) within|automatic acknowledge?ment|"
+    r"your (message|e-?mail|request|enquiry|inquiry) has been (received|logged|registered)|"
+    r"(held|quarantined) pending (sender )?verification|automated anti-spam|"
+    r"i only (receive|accept) (e-?mails?|messages) from (senders|people) i have approved|"
     r"dies ist eine automatische|ceci est une réponse automatique|"
     r"este es un mensaje automático|esta es una respuesta automática",
     re.I,
@@ -118,7 +126,8 @@ def automatic_intent(
     if flagged:
         return "auto_reply"
     if _AUTO_STRONG.search(head):
-        return "auto_reply"
+        # "this is an automatic reply: I'm on holiday" is an absence notice
+        return "out_of_office" if _ABSENCE.search(head) else "auto_reply"
     opening = text[:600]
     if (
         _ABSENCE.search(opening)
@@ -240,6 +249,92 @@ _NEGATIVE = re.compile(
 _POSITIVE = re.compile(
     r"great|love|sounds good|interested|keen|happy to|let's|yes|perfect|excited", re.I
 )
+
+
+# Wording families the model reads as marks beside the keyword baseline's (they decide nothing
+# on their own): who else to talk to, who the sender is not, a yes, a no-more-mail, a time.
+_MARK_FAMILIES: list[tuple[str, re.Pattern[str]]] = [
+    ("address", re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")),
+    (
+        "points_to",
+        re.compile(
+            r"\b(try|ask|contact|email|write to|reach out to|speak (to|with)|talk (to|with)|direct "
+            r"(this|it|your \w+) to|forward(ed|ing)? (this|it|your \w+)( on)? to|cc'?(ing|d)?|"
+            r"copied|looping|loop in|in copy)\b|\b(he|she|they) (handles?|looks? after|runs?|heads?|"
+            r"leads?|manages?|decides?|is responsible)\b|\b(handles|looks after|is responsible for|"
+            r"has taken (that|this|it|over)|taking over|is the (one|person))\b|"
+            r"weitergeleitet|in kopie|zuständig|wenden sie sich|sprechen sie mit|müssten sie mit|"
+            r"en copie|je transfère|adressez-vous|collègue|hablar con|debe hablar|le he reenviado|"
+            r"compañer[oa]|encargad[oa]",
+            re.I,
+        ),
+    ),
+    (
+        "not_me",
+        re.compile(
+            r"\b(i'?m|i am) (just |only |actually |not |no longer |a |an |the )|\bnot (me|the one|"
+            r"the right|my (area|department|role|job|work))\b|nothing (whatsoever )?to do with|"
+            r"no involvement|not (related|relevant) to (my|me)|\b(wrong|different) (person|\w+ i'?m "
+            r"afraid)|\bwrong [A-Z]\w+|moved (out of|across|to|on)|last day|no longer (work|with|at|"
+            r"look after|in|handle)|\b(left|leaving|wrapped up at)\b|there'?s no \w+ (person|here)|"
+            r"don'?t (handle|deal with|look after)|nicht (die|der) richtige|nicht zuständig|"
+            r"pas la bonne personne|ne suis pas|no soy la persona|no soy (el|la) indicad[oa]",
+            re.I,
+        ),
+    ),
+    (
+        "yes",
+        re.compile(
+            r"\b(yes|yep|yeah|sure|keen|happy to|count (me|us) in|i'?m in|go ahead|let'?s do it|"
+            r"put (me|us) down|sign (me|us) up|sounds (good|great|interesting)|interested|interesting|"
+            r"next steps?|what'?s next|keep me (in the loop|posted)|go on|get this going|"
+            r"looking forward)\b|klingt (gut|interessant|genau)|bin dabei|legen sie los|gerne|"
+            r"halten sie mich|suena (muy )?bien|adelante|contad conmigo|avanzar|siguientes pasos|"
+            r"me interesa|partant|intéress|tenez-moi au courant|dites-moi comment|oui\b",
+            re.I,
+        ),
+    ),
+    (
+        "no_more_mail",
+        re.compile(
+            r"remove (me|my|us|this)|take (me|us) off|(don'?t|do not|never) (email|contact|write "
+            r"to|message) (me|us)|stop (emailing|contacting|sending|writing)|(my|mis) (data|datos|"
+            r"daten|données)|gdpr|rgpd|dsgvo|löschen|verteiler|austragen|supprimer|suppression|"
+            r"eliminen|supresión|no (vuelvan|me) (a )?contact|mailing list|your list",
+            re.I,
+        ),
+    ),
+    (
+        "time",
+        re.compile(
+            r"\b(mon|tues?|wed|thu(rs)?|fri)(day)?\b|\b\d{1,2}(:\d\d)?\s*(am|pm|uhr|h)\b|"
+            r"\b(tomorrow|next week|this week)\b|\b(call|meeting|demo|zoom|meet|invite|calendar|"
+            r"slot|session)\b|montag|dienstag|mittwoch|donnerstag|freitag|telefon|termin|lundi|"
+            r"mardi|mercredi|jeudi|vendredi|créneau|échange|lunes|martes|miércoles|jueves|viernes|"
+            r"llamada|reunión",
+            re.I,
+        ),
+    ),
+    (
+        "no",
+        re.compile(
+            r"\b(no|not|never|nope|won'?t|don'?t|isn'?t|aren'?t)\b|\b(kein|nicht)\b|\b(pas|non)\b",
+            re.I,
+        ),
+    ),
+]
+
+
+def keyword_marks(subject: str, text: str) -> list[str]:
+    """Every keyword family that matches, as a mark (`__kw_referral__`, `__ob_pricing__`, ...)
+    the model reads beside the words."""
+    marks = [f"__kw_{intent}__" for intent, pattern in _BASELINE_INTENTS if pattern.search(text)]
+    both = f"{subject}\n{text}"
+    marks += [f"__ob_{name}__" for name, pattern in _BASELINE_OBJECTIONS if pattern.search(both)]
+    marks += [f"__mk_{name}__" for name, pattern in _MARK_FAMILIES if pattern.search(text)]
+    if "?" in text:
+        marks.append("__question__")
+    return marks
 
 
 def baseline_intent(text: str) -> str:
