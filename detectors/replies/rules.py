@@ -325,13 +325,31 @@ _MARK_FAMILIES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# Interest said to be absent ("not interested", "kein Interesse"): the positive families must
+# not read it as a yes.
+_NEGATED_INTEREST = re.compile(
+    r"(\bnot|n't|\bnever|\bno longer|\bhardly)( (really|very|that|too|at all|particularly|currently|"
+    r"remotely|even))* (interested|interesting|keen)\b|\bno interest\b|\bnot for us\b|"
+    r"kein(e|en)? interesse|nicht interessiert|nicht interessant|pas intéressée?s?|"
+    r"pas d'intérêt|ne (nous|m')intéresse pas|no (nos |me )?interesa|no estamos interesad[oa]s|"
+    r"sin interés",
+    re.I,
+)
+_POSITIVE_FAMILIES = {"interested", "yes"}
+
+
 def keyword_marks(subject: str, text: str) -> list[str]:
     """Every keyword family that matches, as a mark (`__kw_referral__`, `__ob_pricing__`, ...)
     the model reads beside the words."""
-    marks = [f"__kw_{intent}__" for intent, pattern in _BASELINE_INTENTS if pattern.search(text)]
+    affirmed = _NEGATED_INTEREST.sub(" ", text)
+
+    def found(name: str, pattern: re.Pattern[str]) -> bool:
+        return bool(pattern.search(affirmed if name in _POSITIVE_FAMILIES else text))
+
+    marks = [f"__kw_{intent}__" for intent, pattern in _BASELINE_INTENTS if found(intent, pattern)]
     both = f"{subject}\n{text}"
     marks += [f"__ob_{name}__" for name, pattern in _BASELINE_OBJECTIONS if pattern.search(both)]
-    marks += [f"__mk_{name}__" for name, pattern in _MARK_FAMILIES if pattern.search(text)]
+    marks += [f"__mk_{name}__" for name, pattern in _MARK_FAMILIES if found(name, pattern)]
     if "?" in text:
         marks.append("__question__")
     return marks
