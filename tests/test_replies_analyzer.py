@@ -51,6 +51,26 @@ def test_hostile_replies_get_labels_and_a_low_confidence() -> None:
         assert result.confidence < 0.5, (record["id"], result)
 
 
+def test_interest_said_to_be_absent_is_a_no() -> None:
+    # "interested" inside a negation must not count as a yes, in any of the four languages
+    noes = [
+        "Not interested, thanks.",
+        "Honestly we're not really interested.",
+        "No interest on our side, please close this out.",
+        "Kein Interesse, danke.",
+        "Merci, mais pas intéressé.",
+        "No nos interesa, gracias.",
+    ]
+    results = analyze_many(
+        [
+            {"id": str(i), "subject": "Re: quick question", "body": text}
+            for i, text in enumerate(noes)
+        ]
+    )
+    assert [r.intent for r in results] == ["not_interested"] * len(noes), results
+    assert all(r.sentiment == "negative" for r in results), results
+
+
 def test_rfc_3834_headers_mark_an_automatic_reply() -> None:
     body = (
         "Thank you for your message. I am travelling with limited access to email until 12 March."
