@@ -11,7 +11,8 @@ then the engagement selection (event staging, ``intermediate/engagement``, ``con
 scratch (``--full-refresh``: the full build). The held-back lines are loaded and the same selection is built again without ``--full-refresh`` (incremental
 where a model is incremental, a rebuild where it is a table). The marts are fingerprinted,
 rebuilt from scratch once more and compared: the second build must equal a full rebuild.
-Prints the times, the ratios and the slowest models of each build. Usage:
+Before that, the selection is built once more with nothing new (the floor any build pays).
+Prints the times, the ratios, the slowest models of each build and where its time went. Usage:
 
     .venv/bin/python benchmarks/engagement_build.py --leads 100000 --events 1000000
 """
@@ -89,6 +90,8 @@ def measure_analyzer(target: Target) -> None:
 
 
 def build(target: Target, work: Path, *options: str) -> tuple[float, list[tuple[float, str]]]:
+    """The selection built; its wall time and its slowest models. Also prints where the time
+    went: dbt before its first model (start-up, parse), and the models' time per schema."""
     started = time.perf_counter()
     run_dbt(
         ["run", "--quiet", "--select", *SELECTION, *options],
@@ -96,11 +99,22 @@ def build(target: Target, work: Path, *options: str) -> tuple[float, list[tuple[
         work_dir=work,
     )
     took = time.perf_counter() - started
-    results = json.loads((work / "target" / "run_results.json").read_text())["results"]
+    run = json.loads((work / "target" / "run_results.json").read_text())
+    results = run["results"]
     slowest = sorted(
-        ((r["execution_time"], r["unique_id"].rsplit(".", 1)[-1]) for r in results), reverse=True
+        ((round(r["execution_time"], 1), r["unique_id"].rsplit(".", 1)[-1]) for r in results),
+        reverse=True,
     )
-    return took, slowest[:4]
+    by_schema: dict[str, float] = {}
+    for r in results:
+        schema = (r.get("relation_name") or "..").split(".")[1].strip('"')
+        by_schema[schema] = by_schema.get(schema, 0.0) + r["execution_time"]
+    print(
+        f"  {len(results)} models; dbt outside the run: {took - run['elapsed_time']:.1f}s;"
+        f" model seconds by schema: { {k: round(v, 1) for k, v in sorted(by_schema.items())} }",
+        flush=True,
+    )
+    return took, slowest[:6]
 
 
 def main() -> None:
@@ -163,6 +177,10 @@ def main() -> None:
             flush=True,
         )
         after_increment = fingerprints(target)
+        # The floor: the same build with nothing new to read (what dbt and the scope checks cost).
+        idle_s, idle_slowest = build(target, work / "dbt")
+        print(f"incremental build with nothing new: {idle_s:.1f}s (/ full: {idle_s / full_s:.3f})")
+        print(f"  slowest: {idle_slowest}", flush=True)
         build(target, work / "dbt", "--full-refresh")
         rebuilt = fingerprints(target)
         for table in MARTS:

@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -338,13 +338,16 @@ def test_a_no_reaches_the_lead_and_the_validator(built: dict) -> None:
         "select count(*) from engagement.fct_contact_events where event_type = 'not_interested'",
     )[0][0]
     assert missing == [(0,)] and expected > 0 and events == expected
-    # The lead carries its latest no and every objection; a fresh no cools it.
+    # The lead carries its latest no and every objection; a fresh no cools it. (A lead with one
+    # no, whichever reason the analyzer read in it.)
     lead_id, reason, message_key = query(
         target,
         "select r.lead_id::text, r.rejection_reason, m.message_key from threads.fct_replies as r"
         " join threads.fct_thread_messages as m on m.thread_message_id = r.reply_id"
         " where r.channel = 'email' and r.lead_id is not null"
-        " and r.rejection_reason = 'not_interested_generic' order by r.reply_id limit 1",
+        " and r.rejection_reason not in ('do_not_contact', 'wrong_contact')"
+        " and (select count(*) from threads.fct_replies as other where other.lead_id = r.lead_id"
+        " and other.rejection_reason is not null) = 1 order by r.reply_id limit 1",
     )[0]
     row = query(
         target,
@@ -512,3 +515,35 @@ def test_the_llm_backend_writes_its_version_and_the_local_analyzer_takes_over_ag
         )
     ) == {f"anthropic {chosen.version}": asked, f"local {chosen.version}": total - asked}
     assert analyze_replies(target).analysed == total
+
+
+def test_a_build_after_the_clock_moved_rewrites_only_the_threads_it_moved(built: dict) -> None:
+    target = built["target"]
+    last = query(target, "select max(last_message_at) from threads.fct_conversation_threads")[0][0]
+    earlier, later = last - timedelta(days=10), last + timedelta(days=31)
+
+    def build_at(at: datetime, *extra: str) -> None:
+        clock = json.dumps({"threads_as_of": at.isoformat()})
+        run_dbt(
+            [*MODELS_ONLY, "--select", "fct_conversation_threads", *extra, "--vars", clock],
+            transformer_target(target),
+            work_dir=built["work"] / "dbt",
+        )
+
+    statuses = "select thread_id, status from threads.fct_conversation_threads order by 1"
+    build_at(earlier)
+    before = dict(query(target, statuses))
+    assert {"active", "stale"} <= set(before.values())
+    build_at(later)  # no new data: only the clock moved
+    after = dict(query(target, statuses))
+    moved = {thread for thread, status in after.items() if status != before[thread]}
+    written = query(
+        target,
+        "select thread_id from threads.fct_conversation_threads where status_as_of = %s",
+        (later,),
+    )
+    assert moved and {thread for (thread,) in written} == moved
+    assert set(after.values()) <= {"dead", "resolved"}
+    incremental = fingerprints(target)["threads.fct_conversation_threads"]
+    build_at(later, "--full-refresh")
+    assert fingerprints(target)["threads.fct_conversation_threads"] == incremental

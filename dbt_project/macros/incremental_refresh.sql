@@ -194,10 +194,28 @@
 -#}
 {% macro person_scope_is_full() -%}
     {%- if not execute or this is none or not is_incremental() -%}{{ return(true) }}{%- endif -%}
-    {%- set state = incremental_state() -%}
-    {%- set result = run_query("select is_full, inputs_version from " ~ ref('int_engagement_refresh')) -%}
-    {%- if state is none or result.rows | length == 0 -%}{{ return(true) }}{%- endif -%}
-    {{ return(result.rows[0][0] or state[1] != result.rows[0][1]) }}
+    {%- set decisions = run_decisions() -%}
+    {%- set key = 'person_scope_is_full:' ~ this -%}
+    {%- if key not in decisions -%}
+        {%- set state = incremental_state() -%}
+        {%- set result = run_query("select is_full, inputs_version from " ~ ref('int_engagement_refresh')) -%}
+        {%- do decisions.update({key: state is none or result.rows | length == 0
+            or result.rows[0][0] or state[1] != result.rows[0][1]}) -%}
+    {%- endif -%}
+    {{ return(decisions[key]) }}
+{%- endmacro %}
+
+{#-
+    What this build decided about each model, taken once per model and build: a model asks
+    whether it recomputes everyone a dozen times (each scope filter, the hooks, the strategy),
+    and its own post-hook changes the state the answer is read from. Kept in the run's graph,
+    the one object every node of a build shares.
+-#}
+{% macro run_decisions() -%}
+    {%- if graph.get('cis_run_decisions', {}).get('invocation_id') != invocation_id -%}
+        {%- do graph.update({'cis_run_decisions': {'invocation_id': invocation_id}}) -%}
+    {%- endif -%}
+    {{ return(graph['cis_run_decisions']) }}
 {%- endmacro %}
 
 {#- The version a person-scoped model records (int_engagement_refresh's). -#}

@@ -199,46 +199,177 @@ _BASELINE_INTENTS: list[tuple[str, re.Pattern[str]]] = [
         ),
     ),
 ]
+# The reasons against buying, each as the wording a person gives it in (docs/replies-labelling.md,
+# "Objection type"): a cost that is a problem (not a question about the price), a time that is
+# wrong (not a "funny timing"), a boss or board that must decide (not a colleague pointed to).
+# The sender's own words only: the subject is mostly the outreach's.
 _BASELINE_OBJECTIONS: list[tuple[str, re.Pattern[str]]] = [
     (
         "pricing",
         re.compile(
-            r"price|pricing|expensive|cost|budget|afford|preis|budget|prix|precio|presupuesto|coût",
+            r"too (expensive|pricey|costly|much for us)|expensive|overpriced|pricey|"
+            r"(can'?t|cannot|couldn'?t|unable to) afford|afford (it|this|that)|"
+            r"\b(no|zero|little|limited|tight|small|no spare|not enough|not the|without( the)?|any) "
+            r"budget|budget (for \w+( \w+)? )?(is|are|was|were|has been|'s|got)( \w+)? (tight|gone|"
+            r"spent|allocated|frozen|cut|slashed|exhausted|used up|maxed|stretched|limited)|"
+            r"(on|with) the budget|(don'?t|do not) have (the |a |any )?budget|outside (what|our|my) |"
+            r"money is tight|(problem|issue) is (the )?(money|cost|price|budget|"
+            r"fees?)|out of (our|my) (price )?(range|budget|league)|price range|"
+            r"(way |well |far )?beyond (what|our|my)|(fees?|costs?|prices?|rates?) (exceed|are too|"
+            r"is too|are (well |way )?above|is (well |way )?above)|(more|triple|double) (than|what) "
+            r"(we|i|our|my) .{0,40}(budget|pay|spend|afford|allocate)|"
+            r"can'?t justify (the )?(cost|spend|price|that|it)|cash[- ]?(flow|strapped)|"
+            r"can'?t spend|(more|higher) than [^.?!]{0,40}\bcosts? (me|us)|"
+            r"(cost|price|pricing|fees?) (is|are|was|were) (an issue|a problem|the issue)|"
+            r"zu teuer|nicht leisten|kein(en)? budget|budget (ist|sind)( \w+)? (knapp|weg|aufgebraucht|"
+            r"verplant|erschöpft|gestrichen)|rechnet sich\b.{0,60}\bnicht|lohnt sich\b.{0,40}\bnicht|"
+            r"trop cher|coûte trop|hors (de )?(notre )?budget|pas (de|le|assez de) budget|"
+            r"budget (est |reste )?(serré|limité|épuisé|bouclé)|pas les moyens|au-dessus de nos moyens|"
+            r"(muy|demasiado) car[oa]|presupuesto\b.{0,30}(ajustado|limitado|agotado|justo|cerrado)|"
+            r"sin presupuesto|no (tenemos|hay) presupuesto|no (nos )?(lo )?podemos permitir|"
+            r"fuera de (nuestro )?presupuesto",
             re.I,
         ),
     ),
     (
         "competitor",
         re.compile(
-            r"already (use|using|have|work with)|signed with|our (current )?(vendor|provider|agency)|switch",
+            r"already (use|using|work with|working with|signed|partner|run|running|rely on)|"
+            r"already (have|got) (a|an|our|one)( \w+){0,3} (agency|vendor|provider|partner|supplier|"
+            r"tool|solution|system|platform|contract|retainer|msp|firm|company|consultancy)|"
+            r"signed (up )?with|(went|gone|going|go) with (another|a different|someone else|"
+            r"(?-i:[A-Z]\w+))|(we'?re|we are|we'?ve been) (with|on|using) (?-i:[A-Z]\w+)|"
+            r"\b(we )?use (?-i:[A-Z]\w+) (today|already|for|and)|our (current|existing|incumbent) "
+            r"(vendor|provider|agency|partner|supplier|tool|contract|system|platform|msp|firm)|"
+            r"incumbent|framework agreement|our (agency|vendor|provider|partner|msp|supplier) "
+            r"(handles|runs|does|covers|takes care)|(stick|sticking|stay|staying) with (them|our|"
+            r"(?-i:[A-Z]\w+))|happy with (our|them|it|the one|what we)|(not|no) (looking|planning|"
+            r"interest(ed)?|going) (to|in) (chang|switch|mov|migrat)|switch(ing)? (provider|vendor|"
+            r"agenc|tool|away|from|over)|(just|recently) (rolled out|moved|switched|signed|"
+            r"implemented|bought|went|chose|picked|migrated)|retainer with|"
+            r"(another|a different|other) (provider|vendor|agency|supplier|tool|partner|firm)|"
+            r"(nutzen|verwenden|arbeiten mit) (bereits|schon|seit)|bereits (einen?|eine|mit) "
+            r"(\w+ )?(anbieter|dienstleister|partner|agentur|lösung|tool|system)|wechsel\b.{0,40}\b"
+            r"(nicht|kein)|zufrieden mit|bestehenden? (anbieter|vertrag|dienstleister|partner)|"
+            r"(utilisons|travaillons) (déjà|avec)|déjà (un|une|avec) (\w+ )?(prestataire|fournisseur|"
+            r"agence|partenaire|solution|outil)|satisfaits (de|avec)|changer de (prestataire|"
+            r"fournisseur|outil|agence)|ya (trabajamos|usamos|utilizamos|tenemos|contamos)|"
+            r"(contentos|satisfechos) con|no (buscamos|queremos|pensamos) cambiar|"
+            r"(proveedor|agencia) actual|otra (agencia|empresa)|otro proveedor",
             re.I,
         ),
     ),
     (
         "timing",
         re.compile(
-            r"not now|next (year|quarter|month)|\bq[1-4]\b|later this year|timing|busy|after the|nächstes jahr|plus tard|más adelante",
+            r"not (right )?now|not (at )?(this|the moment|the minute)|not (the )?(right|best|a good) "
+            r"time|(bad|rough|poor|wrong|terrible|awful|tough|tricky|difficult) (timing|time for)|"
+            r"timing( on this| here| for us)? (is|isn'?t|was|could ?n'?t be) (not |really |just "
+            r"|a bit )?(bad|rough|off|wrong|"
+            r"terrible|tough|awful|tricky|not great|difficult)|(issue|problem) is (the )?timing|"
+            r"next (year|quarter|fiscal|financial year|budget cycle)|"
+            r"(until|till|before|after|in|from|not before|through) (at least )?(q[1-4]|h[12])\b|"
+            r"later (this|in the) year|(rest|end|first half|second half) of the (year|quarter)|"
+            r"(hiring|budget|project|spending) freeze|(frozen|paused) (all|every|any) (new )?(projects?|"
+            r"spend|spending|purchases|hiring)|(we'?re|we are|i'?m|i am) "
+            r"(right |currently |still )?(in the middle of|mid[- ]\w+|heads[- ]down|underwater|"
+            r"flat out|swamped|slammed|buried|stretched)|\b(too|very|really|so|super|crazy) busy|"
+            r"nothing('?s)? .{0,30}(before|until)|(circle|come|check|get) back (to me )?(in|after|"
+            r"next|later|once)|revisit|reach out (again )?(in|after|next|later)|(ping|contact|try) "
+            r"(me|us) (again )?(in|after|next|later)|last thing on (my|our) (list|mind)|"
+            r"maybe (later|some ?day)|some ?day|down the (road|line)|until then|"
+            r"not (evaluating|looking at|considering|taking on) (\w+ ){0,3}(right now|at the moment|"
+            r"this year|until|before)|(isn'?t|not) something (i|we) can (\w+ ){1,2}(in \d{4}|this "
+            r"year|right now|now|until|before)|"
+            r"in a (few|couple of) months|(after|until|once) (the|our|we|this) (launch|migration|"
+            r"merger|acquisition|renewal|round|raise|audit|move|integration|rollout|busy season|"
+            r"year[- ]end|quarter[- ]end)|"
+            r"nicht (jetzt|im moment|aktuell|vor)|aktuell (leider )?(kein|null) thema|"
+            r"(derzeit|momentan|zurzeit|gerade) (leider )?(nicht|kein)|nächste[sn]? (jahr|quartal)|"
+            r"(melden|kommen) sie (sich )?.{0,30}(später|nochmal|wieder|danach)|mitten in|"
+            r"keine (zeit|kapazität)|(pas|plus) (le bon )?moment|pas maintenant|plus tard|"
+            r"l'année prochaine|prochain trimestre|le timing|mauvais moment|pour l'instant|"
+            r"débordés?|surchargés?|más adelante|en este momento no|ahora (mismo )?no|"
+            r"no es (el )?(buen )?momento|el año que viene|(el )?próximo (año|trimestre)|en pleno|"
+            r"(primer|segundo) semestre",
             re.I,
         ),
     ),
     (
         "authority",
         re.compile(
-            r"my (boss|manager|ceo|cfo)|sign[- ]off|approv|procurement|board|not my decision|decision",
+            r"my (boss|manager|ceo|cfo|coo|md|owner|superiors?|line manager)\b|"
+            r"(needs?|need to get|requires?|have to get|would need|get) (the )?(approval|sign[- ]off|"
+            r"signed off|approved|the green light)|sign[- ]off (from|by)|signs? off on|"
+            r"(gets|get|be) signed (here )?without|(has|have|needs?|would have) to (be approved|be "
+            r"signed off|approve|sign off|go through|be validated|be cleared|be run past)|"
+            r"approved by|(go|goes|went|has to go) through (the |our )?(board|procurement|committee|cfo|"
+            r"ceo|legal|finance|corporate|head office|tender|her\b|him\b)|"
+            r"procurement (process|board|team|department|rules)|\btender|"
+            r"not (my|mine) (decision|call|to decide|to make)|(isn'?t|is not) (my|mine) (decision|call)|"
+            r"\bnot the one who|(can'?t|cannot|can not|couldn'?t|unable to) (decide|sign|approve|commit)"
+            r"( anything| this| that)?( alone| on my own| myself| by myself| without)|"
+            r"(board|committee|council|corporate|head office|management)'?s? (call|decision|approval)|"
+            r"\b(steering |investment |buying )?committee|"
+            r"(run|take|bring) (it|this) (past|to|by) (my|our|the) (boss|board|cfo|ceo|director|"
+            r"partners?|team|manager)|(bring|loop in|include|involve) (in )?(our|my) (cfo|ceo|coo|"
+            r"controller|financial controller|finance director|boss|director|owner|vp)|"
+            r"anything (over|above) \S+ (needs|goes|has|requires)|(corporate|head office|hq|"
+            r"headquarters|group|the board) (decides|has to|needs to|approves|signs|makes)|"
+            r"(not|isn'?t) up to me|above my pay grade|out of my hands|"
+            r"(nicht )?allein(e)? entscheiden|nicht (allein|alleine|selbst) (entscheiden|unterschreiben)|"
+            r"freigabe|genehmig|muss (durch|über) (den|die|das)|lenkungsausschuss|gremium|"
+            r"(peux|pouvons|puis) (rien )?(signer|décider|valider) seul|doit être validé|"
+            r"validation (de|du|par)|comité|ma hiérarchie|pas (ma|mon) (décision|choix)|"
+            r"no (puedo|podemos) (decidir|firmar|aprobar)|no depende de mí|(aprobación|visto bueno|"
+            r"autorización) (de|del)|tiene que (aprobar|pasar por)|no es mi decisión",
             re.I,
         ),
     ),
     (
         "trust",
         re.compile(
-            r"how did you get|where did you get|spam|scam|burned|burnt|skeptic|sceptic|references|prove",
+            r"how did you (get|find|obtain)|where did you (get|find|obtain)|where you (got|found)|"
+            r"who (sold|gave) you|source of (this|my|the) (data|details|address|information)|"
+            r"bought (a|this|my) list|\b(spam|scam|phishing)|\bburn(ed|t)\b|bad experience|"
+            r"(got|been) (burned|stung|ripped off)|skeptic|sceptic|\bwary\b|suspicious|"
+            r"(don'?t|do not) trust|not comfortable|who else (have you|do you|in \w+ have you)|"
+            r"(references?|names|clients?) (i|we) can (check|call|ring|speak|talk)|"
+            r"reference (contact|customer|client)|prove (it|that)|proof\b|too good to be true|"
+            r"is (this|a human|anyone) (even )?(real|legit|reading)|"
+            r"can'?t find (your|you) (company|business|firm|website|anything)|"
+            r"(domain|company|website|site) was (only )?(registered|set up|created)|"
+            r"(last|previous) (two |three |\d )?(agenc(y|ies)|vendors?|providers?|firms?)\b.{0,80}"
+            r"(missed|failed|fell apart|promised|burn|let us down|never|didn'?t)|"
+            r"(we'?ve|we have|we) (tried|been through|used|had) (two|three|\d|several|a few|a couple "
+            r"of)( \w+){0,3} (agencies|vendors|providers|firms)|"
+            r"woher haben sie|wo haben sie\b.{0,30}\b(her|gefunden)|massenmail|unseriös|"
+            r"schlechte erfahrung|misstrau|referenzen|où avez-vous (eu|obtenu|trouvé)|"
+            r"comment avez-vous (eu|obtenu|trouvé)|arnaque|mauvaise expérience|méfian|"
+            r"(de )?dónde (ha |han |has )?(sacado|obtenido|conseguido)|cómo (consiguió|obtuvo|"
+            r"consiguieron)|estafa|mala experiencia|desconfi",
             re.I,
         ),
     ),
     (
         "no_need",
         re.compile(
-            r"don'?t need|no need|in[- ]house|not relevant|covered|brauchen (wir )?kein|pas besoin|no necesitamos",
+            r"(don'?t|do not|doesn'?t|won'?t|wouldn'?t) (really |actually )?need|no (real )?need|"
+            r"needn'?t|no (real )?(use|requirement) for|\b(we|our|ours|us)\b[^.?!]{0,60}\b(in[- ]house|"
+            r"internally)\b|(do|handle|manage|"
+            r"cover|run) (it|this|that|all (of )?that|everything) ourselves|our own (team|staff|"
+            r"people)|not relevant|irrelevant|(doesn'?t|does not) apply|not applicable|"
+            r"(we'?re|we are) (good|fine|covered|sorted)|covered|overkill|no gap|"
+            r"(don'?t|do not) (have|see) (a|the|any) (need|problem|gap|use)|"
+            r"not (something|a problem|an issue) (we|for us)|(nothing|no problem) (to|for you to) "
+            r"(fix|solve)|"
+            r"brauchen\b.{0,40}\b(nicht|kein)|benötigen\b.{0,40}\bnicht|kein(en)? bedarf|"
+            r"nicht (nötig|notwendig|relevant)|(machen|erledigen|lösen|betreuen) (wir|das)\b.{0,30}\bintern\b|"
+            r"intern (gelöst|erledigt|betreut|abgedeckt)|hauseigen|inhouse|"
+            r"pas (de )?besoin|pas un besoin|aucun besoin|\b(nous|on)\b[^.?!]{0,60}en interne|nous-mêmes|"
+            r"ne nous concerne pas|no (lo )?necesitamos|no nos hace falta|(llevamos|hacemos|gestionamos|"
+            r"tenemos)\b[^.?!]{0,40}internamente|"
+            r"nosotros mismos|equipo propio",
             re.I,
         ),
     ),
@@ -347,8 +478,7 @@ def keyword_marks(subject: str, text: str) -> list[str]:
         return bool(pattern.search(affirmed if name in _POSITIVE_FAMILIES else text))
 
     marks = [f"__kw_{intent}__" for intent, pattern in _BASELINE_INTENTS if found(intent, pattern)]
-    both = f"{subject}\n{text}"
-    marks += [f"__ob_{name}__" for name, pattern in _BASELINE_OBJECTIONS if pattern.search(both)]
+    marks += [f"__ob_{name}__" for name, pattern in _BASELINE_OBJECTIONS if pattern.search(text)]
     marks += [f"__mk_{name}__" for name, pattern in _MARK_FAMILIES if found(name, pattern)]
     if "?" in text:
         marks.append("__question__")
@@ -363,10 +493,13 @@ def baseline_intent(text: str) -> str:
 
 
 def baseline_objection(text: str) -> str:
-    for objection, pattern in _BASELINE_OBJECTIONS:
-        if pattern.search(text):
-            return objection
-    return "none"
+    """The objection whose wording comes first: the one the sender stresses, mostly."""
+    found = [
+        (match.start(), objection)
+        for objection, pattern in _BASELINE_OBJECTIONS
+        if (match := pattern.search(text))
+    ]
+    return min(found)[1] if found else "none"
 
 
 def baseline_sentiment(intent: str, text: str) -> str:

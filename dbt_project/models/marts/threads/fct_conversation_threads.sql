@@ -1,5 +1,10 @@
 {{
   config(
+    materialized='incremental',
+    incremental_strategy='scoped_diff',
+    on_schema_change='fail',
+    tags=['person_scoped'],
+    diff_ignore=['status_as_of'],
     indexes=[
       {'columns': ['thread_id'], 'unique': True},
       {'columns': ['conversation_id']},
@@ -7,23 +12,29 @@
       {'columns': ['lead_id']},
       {'columns': ['status']},
     ],
-    post_hook=["{{ client_row_security('client_id') }}"]
+    pre_hook=["{{ clear_person_scope(thread_in_scope()) }}"],
+    post_hook=["{{ record_refresh(person_inputs_version()) }}", "{{ client_row_security('client_id') }}"]
   )
 }}
 {#-
     One row per thread with its timing, its status as of this build and its outcome so far
-    (docs/threads.md, "Status and outcome"). Rebuilt whole by every build: a thread turns stale or
-    dead by the clock alone, with no new data, so its status is as of the build's start.
-    Meetings and deals (the CRM) will add meeting_booked and converted.
+    (docs/threads.md, "Status and outcome"). Person-scoped like the messages it reads, and a
+    thread turns stale or dead by the clock alone, with no new data: each build also recomputes
+    the threads the clock moved (thread_scope.sql). A row that came out the same keeps the
+    status_as_of of the build that wrote it. Meetings and deals (the CRM) will add
+    meeting_booked and converted.
 -#}
+-- depends_on: {{ ref('int_engagement_scope') }}, {{ ref('int_engagement_refresh') }}
 with
 
 messages as (
     select * from {{ ref('fct_thread_messages') }}
+    where {{ thread_in_scope() }}
 ),
 
 replies as (
     select * from {{ ref('fct_replies') }}
+    where {{ thread_in_scope() }}
 ),
 
 ordered as (
@@ -134,7 +145,7 @@ classified as (
                 then 'referral'
             when last_human_reply.rejection_reason is not null then 'rejected'
             when last_human_reply.intent = 'referral' then 'referral'
-            when summary.last_message_at < '{{ run_started_at }}'::timestamptz - interval '30 days' then 'no_response'
+            when summary.last_message_at < {{ threads_as_of() }} - interval '30 days' then 'no_response'
             else 'ongoing'
         end as outcome,
         case
@@ -180,8 +191,8 @@ final as (
         last_reply_intent,
         case
             when outcome in ('rejected', 'referral', 'future_interest') then 'resolved'
-            when last_message_at < '{{ run_started_at }}'::timestamptz - interval '30 days' then 'dead'
-            when last_message_at < '{{ run_started_at }}'::timestamptz - interval '14 days' then 'stale'
+            when last_message_at < {{ threads_as_of() }} - interval '30 days' then 'dead'
+            when last_message_at < {{ threads_as_of() }} - interval '14 days' then 'stale'
             else 'active'
         end as status,
         outcome,
@@ -190,7 +201,7 @@ final as (
             when outcome <> 'ongoing' then last_reply_at
         end as outcome_at,
         outcome_reason,
-        '{{ run_started_at }}'::timestamptz as status_as_of
+        {{ threads_as_of() }} as status_as_of
     from classified
 )
 
