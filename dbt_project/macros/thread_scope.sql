@@ -31,10 +31,12 @@
     recomputes everyone.
 -#}
 {% macro thread_in_scope() -%}
+    {%- if person_scope_is_full() -%}
+        true
+    {%- else -%}
     (
     {{ activity_in_person_scope('channel', 'lead_key', 'contact_key') }}
-    {%- if is_incremental() and not person_scope_is_full() %}
         or thread_id in ({{ threads_moved_by_clock() }})
-    {%- endif %}
     )
+    {%- endif -%}
 {%- endmacro %}
