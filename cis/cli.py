@@ -279,6 +279,23 @@ def ingest_salesforge(
     _print_api(report, [])
 
 
+@ingest_app.command("hubspot")
+def ingest_hubspot(
+    base_url: Annotated[str | None, typer.Option(help="HubSpot API base URL override.")] = None,
+    full_refresh: Annotated[
+        bool, typer.Option(help="Write every record, not only those modified since the last.")
+    ] = False,
+) -> None:
+    """Pull deal pipelines, deals (with stage history), meetings and contacts from HubSpot."""
+    from cis.jobs.ingest_api import ingest_hubspot_api
+
+    with console.status("pulling from HubSpot"), _api_errors():
+        report = ingest_hubspot_api(
+            _admin(), base_url=base_url, full_refresh=full_refresh, on_wait=_say_waiting
+        )
+    _print_api(report, [])
+
+
 @contextmanager
 def _api_errors() -> Iterator[None]:
     """A vendor API's refusal (or a missing key) as one clear line and exit code 1."""

@@ -24,6 +24,10 @@ KIND_FILES = {
     "salesforge__sequence.jsonl": "salesforge/sequences",
     "heyreach__webhook.jsonl": "linkedin/events",
     "twilio__sms.jsonl": "sms/events",
+    "hubspot__deal.jsonl": "hubspot/deals",
+    "hubspot__meeting.jsonl": "hubspot/meetings",
+    "hubspot__contact.jsonl": "hubspot/contacts",
+    "hubspot__pipelines.jsonl": "hubspot/pipelines",
 }
 TABLES = {
     kind.landing_kind: f"{dataset}.{kind.table}"
@@ -105,6 +109,22 @@ def test_every_contract_kind_loads_with_its_fields_kept(
     callback = json.loads(_contract_lines("twilio__sms.jsonl")[2])
     assert phones["inbound_message"] == inbound["From"]
     assert phones["status_sent"] == callback["To"]
+    # HubSpot records are versions of CRM objects: keyed by id, timed by the last-modified
+    # property each object type names differently; a contact is the person.
+    assert query(
+        target,
+        "select occurred_at_text from raw_hubspot.contacts where campaign_id = '92847561203'",
+    ) == [("2025-10-08T16:21:40.902Z",)]
+    assert query(
+        target,
+        "select count(*), count(lead_email) from raw_hubspot.contacts",
+    ) == [(3, 3)]
+    history = query(
+        target,
+        "select jsonb_array_length(payload -> 'propertiesWithHistory' -> 'dealstage') "
+        "from raw_hubspot.deals where campaign_id = '31558902741'",
+    )
+    assert history == [(5,)]
     # Every dataset has its quarantine table, empty here.
     for dataset in EVENT_DATASETS:
         assert _count(target, f"{dataset}.rejected_records") == 0

@@ -32,6 +32,8 @@ class Fault:
     times: int | None = 1  # None: always
     retry_after: int | str | None = None
     skip: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None  # the answer's JSON body (default: a short error object)
 
 
 @dataclass
@@ -56,6 +58,10 @@ class VendorServer:
     def answer(self, request: Request) -> tuple[int, Any]:
         return 404, {"error": "not found"}
 
+    def answer_headers(self, request: Request) -> dict[str, str]:
+        """Headers added to every successful answer (a vendor's rate-limit headers)."""
+        return {}
+
     # ---- scripting and inspection ----------------------------------------------------------
 
     def fail(
@@ -65,9 +71,11 @@ class VendorServer:
         times: int | None = 1,
         retry_after: int | str | None = None,
         skip: int = 0,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
     ) -> VendorServer:
         assert kind in {"429", "500", "malformed", "401"}, kind
-        self.faults.append(Fault(kind, path, times, retry_after, skip))
+        self.faults.append(Fault(kind, path, times, retry_after, skip, dict(headers or {}), body))
         return self
 
     def calls(self, prefix: str) -> list[Request]:
@@ -116,14 +124,16 @@ class VendorServer:
             if fault.kind == "malformed":
                 return 200, {"Content-Type": "text/html"}, b"<html>Bad gateway</html>"
             status = int(fault.kind)
-            headers = {"Content-Type": "application/json"}
+            headers = {"Content-Type": "application/json", **fault.headers}
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
-            return status, headers, json.dumps({"error": f"scripted {fault.kind}"}).encode()
+            body = fault.body if fault.body is not None else {"error": f"scripted {fault.kind}"}
+            return status, headers, json.dumps(body).encode()
         if not self.authorised(request):
             return 401, {"Content-Type": "application/json"}, b'{"message": "Unauthorized"}'
         status, body = self.answer(request)
-        return status, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", **self.answer_headers(request)}
+        return status, headers, json.dumps(body).encode()
 
 
 def _handler(server: VendorServer) -> type[BaseHTTPRequestHandler]:

@@ -1,4 +1,4 @@
-"""``cis ingest smartlead`` / ``cis ingest salesforge``: pull from the vendors' APIs into the
+"""``cis ingest smartlead`` / ``salesforge`` / ``hubspot``: pull from the vendors' APIs into the
 raw tables the landing files load, under the same dataset lock.
 
 After each load the rows of versions already stored are dropped (a re-pull of unchanged
@@ -15,12 +15,13 @@ from pathlib import Path
 from cis.db import Target, cursor, loader_target
 from cis.jobs.ingest import suppressed_keys
 from cis.jobs.ingest_events import api_pipeline, stored_rows
-from ingestion import salesforge, smartlead
+from ingestion import hubspot, salesforge, smartlead
 from ingestion.events import EventCounts
 from ingestion.events.api import drop_known_versions
 from ingestion.events.forget import suppress_loaded
 from ingestion.events.indexes import index_event_tables
 from ingestion.http import HttpStats
+from ingestion.hubspot.source import PullCounts, hubspot_source
 from ingestion.pipeline import run_source
 from ingestion.salesforge.source import salesforge_source
 from ingestion.smartlead.source import smartlead_source
@@ -97,6 +98,35 @@ def ingest_salesforge_api(
     return _run(
         admin, source, salesforge.DATASET, ("sequences",), counts, stats, pipelines_dir, on_wait
     )
+
+
+def ingest_hubspot_api(
+    admin: Target,
+    *,
+    access_token: str | None = None,
+    base_url: str | None = None,
+    full_refresh: bool = False,
+    pipelines_dir: Path | None = None,
+    on_wait: Callable[[], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ApiReport:
+    """Deal pipelines, then deals (with their stage history), meetings and contacts modified
+    since the last pull (all of them with ``full_refresh``), live and archived, from HubSpot."""
+    counts, stats, pulled = EventCounts(), HttpStats(), PullCounts()
+    options = _given(access_token=access_token, base_url=base_url)
+    source = hubspot_source(
+        full_refresh=full_refresh,
+        counts=counts,
+        stats=stats,
+        pulled=pulled,
+        suppressed=frozenset(suppressed_keys(admin)),
+        sleep=sleep,
+        **options,
+    )
+    tables = tuple(kind.table for kind in hubspot.KINDS)
+    report = _run(admin, source, hubspot.DATASET, tables, counts, stats, pipelines_dir, on_wait)
+    report.unchanged += sum(pulled.unmodified.values())
+    return report
 
 
 def _given(**options: object) -> dict[str, object]:

@@ -16,3 +16,19 @@
 {% macro event_int(text) -%}
     case when {{ text }} ~ '^\s*-?\d{1,9}\s*$' then trim({{ text }})::integer end
 {%- endmacro %}
+
+{#- A decimal number sent as a JSON number or a string ("24000", "0.3", "1e3"), as numeric; else null. -#}
+{% macro event_number(text) -%}
+    case
+        when {{ text }} ~ '^\s*-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d{1,3})?\s*$'
+            then trim({{ text }})::numeric
+    end
+{%- endmacro %}
+
+{#- A boolean sent as true/false, "true"/"false" (any case) or 1/0, as boolean; else null. -#}
+{% macro event_bool(text) -%}
+    case
+        when lower(trim({{ text }})) in ('true', '1', 'yes') then true
+        when lower(trim({{ text }})) in ('false', '0', 'no') then false
+    end
+{%- endmacro %}
