@@ -149,9 +149,10 @@ class HubSpotClient(ApiClient):
         if response.status_code != 429:
             return
         try:
-            policy = str(response.json().get("policyName") or "")
+            answer = response.json()
         except ValueError:
-            policy = ""
+            answer = None
+        policy = str(answer.get("policyName") or "") if isinstance(answer, dict) else ""
         if policy.upper() == "DAILY" or int_header(response.headers, DAILY_REMAINING) == 0:
             raise self.error(
                 f"{path}: HubSpot's daily request limit is used up (429, DAILY). Nothing of this "
