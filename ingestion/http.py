@@ -223,7 +223,7 @@ class ApiClient:
                 f"lacks access to this endpoint. Check {self.auth_hint}; nothing was loaded."
             )
         if status == 429:
-            wait = retry_after_seconds(response.headers.get("retry-after"), self._clock())
+            wait = self.rate_limit_wait(response)
             if wait is not None and wait > self.policy.longest_wait:
                 # Waiting hours would hold the dataset's lock (and every load) that long.
                 raise self.error(
@@ -245,6 +245,11 @@ class ApiClient:
                 f"{self.vendor} returned a body that is not JSON (starts {response.text[:120]!r})",
                 unusable=True,
             ) from exc
+
+    def rate_limit_wait(self, response: requests.Response) -> float | None:
+        """Seconds to wait before retrying a 429 (None: the usual back-off); a vendor whose
+        limit headers say more than ``Retry-After`` overrides this."""
+        return retry_after_seconds(response.headers.get("retry-after"), self._clock())
 
     def _wait_for(self, state: RetryCallState) -> float:
         outcome = state.outcome

@@ -28,6 +28,7 @@ from tests.apollo_server import (
     person_id,
 )
 from tests.pg import columns, dict_rows, query, table_counts
+from tests.vendor_server import cause_of
 
 DATASET = "raw_apollo"
 ACME = Client(
@@ -94,21 +95,6 @@ def run_apollo(
     )
     run_source(source, "apollo", DATASET, target, pipelines_dir=pipelines_dir)
     return run
-
-
-def causes(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
-
-
-def cause_of(exc: BaseException, kind: type[BaseException]) -> BaseException:
-    found = [e for e in causes(exc) if isinstance(e, kind)]
-    assert found, f"no {kind.__name__} in the cause chain: {[repr(e) for e in causes(exc)]}"
-    return found[0]
 
 
 def loaded(target: Target) -> dict[str, int]:

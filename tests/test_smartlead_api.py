@@ -16,6 +16,7 @@ from cis.jobs.ingest_api import ApiReport, ingest_smartlead_api
 from ingestion.http import ApiAuthError, ApiError, ApiResponseError
 from tests.pg import dict_rows, query
 from tests.smartlead_server import SEND_START, FakeSmartlead, statistics_rows
+from tests.vendor_server import cause_of
 
 KEY = "sl-test-key"
 
@@ -180,7 +181,7 @@ def test_a_body_that_is_never_json_stops_with_a_clear_error_and_stores_nothing(
     with pytest.raises(Exception) as failure:
         pull(admin, smartlead, tmp_path)
 
-    error = _cause(failure.value, ApiResponseError)
+    error = cause_of(failure.value, ApiResponseError)
     assert "not JSON" in str(error) and "Smartlead" in str(error)
     assert query(admin, "select to_regclass('raw_smartlead.statistics')")[0][0] is None
 
@@ -193,7 +194,7 @@ def test_a_wrong_key_stops_at_once_and_names_the_setting(
     with pytest.raises(Exception) as failure:
         pull(admin, smartlead, tmp_path)
 
-    error = _cause(failure.value, ApiAuthError)
+    error = cause_of(failure.value, ApiAuthError)
     assert "sources.smartlead.api_key" in str(error)
     assert len(smartlead.requests) == 1  # no retries on 401
     assert KEY not in str(error)
@@ -239,17 +240,6 @@ def test_the_cli_pulls_with_the_key_from_dlt_secrets(
     assert "sources.smartlead.api_key" in result.output
 
 
-def _cause(exc: BaseException, kind: type[ApiError]) -> BaseException:
-    current: BaseException | None = exc
-    seen = []
-    while current is not None and current not in seen:
-        if isinstance(current, kind):
-            return current
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    raise AssertionError(f"no {kind.__name__} in {[repr(e) for e in seen]}")
-
-
 def test_a_server_that_ignores_offset_is_stopped_not_followed_forever(
     admin: Target, smartlead: FakeSmartlead, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -260,7 +250,7 @@ def test_a_server_that_ignores_offset_is_stopped_not_followed_forever(
     with pytest.raises(Exception) as failure:
         pull(admin, smartlead, tmp_path)
 
-    assert "ignores offset" in str(_cause(failure.value, ApiResponseError))
+    assert "ignores offset" in str(cause_of(failure.value, ApiResponseError))
     assert len(smartlead.calls(f"/campaigns/{first}/statistics")) == 2
 
 
@@ -286,7 +276,7 @@ def test_an_answer_without_its_data_is_an_error_not_an_empty_pull(
     with pytest.raises(Exception) as failure:
         pull(admin, smartlead, tmp_path)
 
-    assert "expected a JSON list" in str(_cause(failure.value, ApiResponseError))
+    assert "expected a JSON list" in str(cause_of(failure.value, ApiResponseError))
 
 
 def test_a_retry_after_of_hours_stops_at_once_and_an_unreachable_server_hides_the_key(
@@ -296,7 +286,7 @@ def test_a_retry_after_of_hours_stops_at_once_and_an_unreachable_server_hides_th
     sleeps = Sleeps()
     with pytest.raises(Exception) as failure:
         pull(admin, smartlead, tmp_path, sleep=sleeps)
-    assert "7200 s" in str(_cause(failure.value, ApiError))
+    assert "7200 s" in str(cause_of(failure.value, ApiError))
     assert sleeps == []
 
     with pytest.raises(Exception) as failure:
@@ -307,7 +297,7 @@ def test_a_retry_after_of_hours_stops_at_once_and_an_unreachable_server_hides_th
             pipelines_dir=tmp_path / "dlt",
             sleep=Sleeps(),
         )
-    message = str(_cause(failure.value, ApiError))
+    message = str(cause_of(failure.value, ApiError))
     assert "cannot reach Smartlead" in message
     assert KEY not in message and KEY not in repr(failure.value)
 

@@ -157,3 +157,20 @@ def _handler(server: VendorServer) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception it was raised from or during, outermost first."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def cause_of(exc: BaseException, kind: type[BaseException]) -> BaseException:
+    """The first exception of ``kind`` in ``exc``'s chain (the test fails when there is none)."""
+    found = [e for e in causes(exc) if isinstance(e, kind)]
+    assert found, f"no {kind.__name__} in the cause chain: {[repr(e) for e in causes(exc)]}"
+    return found[0]

@@ -32,3 +32,9 @@
         when lower(trim({{ text }})) in ('false', '0', 'no') then false
     end
 {%- endmacro %}
+
+{% macro json_array_or_empty(expression) -%}
+    {#- A jsonb value that should be an array, or an empty one when it is anything else (absent,
+        null, an object, a scalar), so jsonb_array_elements never fails on a vendor's shape. -#}
+    case when jsonb_typeof({{ expression }}) = 'array' then {{ expression }} else '[]'::jsonb end
+{%- endmacro %}

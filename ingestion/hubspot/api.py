@@ -158,9 +158,12 @@ class HubSpotClient(ApiClient):
                 f"{path}: HubSpot's daily request limit is used up (429, DAILY). Nothing of this "
                 "run was loaded; run the pull again after the daily window resets."
             )
-        if response.headers.get("retry-after") is None:
-            # HubSpot's 10-second window: wait it out before the retry.
-            self.wait(_interval_seconds(response))
+
+    def rate_limit_wait(self, response: requests.Response) -> float | None:
+        """``Retry-After`` when HubSpot sends it, else the rest of its rolling window (the
+        wait before the one retry, not added to the usual back-off)."""
+        asked = super().rate_limit_wait(response)
+        return asked if asked is not None else _interval_seconds(response)
 
     def _slow_down(self, response: requests.Response) -> None:
         """Before the rolling window runs out, wait for it rather than meet a 429."""

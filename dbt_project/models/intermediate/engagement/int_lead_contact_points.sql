@@ -64,7 +64,7 @@ points as (
     from leads
     cross join
         lateral jsonb_array_elements(
-            case when jsonb_typeof(leads.phone_numbers) = 'array' then leads.phone_numbers else '[]'::jsonb end
+            {{ json_array_or_empty("leads.phone_numbers") }}
         ) as numbers (entry)
     where jsonb_typeof(numbers.entry) = 'object'
 ),

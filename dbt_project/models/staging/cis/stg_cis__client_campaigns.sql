@@ -14,7 +14,7 @@ claims as (
     cross join lateral jsonb_each(clients.campaigns) as vendors (vendor, ids)
     cross join
         lateral jsonb_array_elements_text(
-            case when jsonb_typeof(vendors.ids) = 'array' then vendors.ids else '[]'::jsonb end
+            {{ json_array_or_empty("vendors.ids") }}
         ) as campaign_ids (campaign_id)
     where vendors.vendor in ('smartlead', 'salesforge', 'heyreach', 'twilio')
 )

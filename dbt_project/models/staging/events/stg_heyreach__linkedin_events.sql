@@ -96,11 +96,7 @@ with_message as (
             ) as agency_messages
         from
             jsonb_array_elements(
-                case
-                    when jsonb_typeof(renamed.payload -> 'recent_messages') = 'array'
-                        then renamed.payload -> 'recent_messages'
-                    else '[]'::jsonb
-                end
+                {{ json_array_or_empty("renamed.payload -> 'recent_messages'") }}
             ) with ordinality as messages (message, position)
         where jsonb_typeof(messages.message) = 'object'
     ) as history on true

@@ -35,10 +35,7 @@ variants as (
         step_variants.variant
     from steps
     left join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(steps.step -> 'variants') = 'array' then steps.step -> 'variants'
-            else '[]'::jsonb
-        end
+        {{ json_array_or_empty("steps.step -> 'variants'") }}
     ) as step_variants (variant) on true
 ),
 

@@ -16,11 +16,7 @@ steps as (
         sequence_steps.step
     from latest_campaigns as campaigns
     cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(campaigns.payload -> 'sequences') = 'array'
-                then campaigns.payload -> 'sequences'
-            else '[]'::jsonb
-        end
+        {{ json_array_or_empty("campaigns.payload -> 'sequences'") }}
     ) as sequence_steps (step)
 ),
 
@@ -32,11 +28,7 @@ variants as (
         step_variants.variant
     from steps
     left join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(steps.step -> 'sequence_variants') = 'array'
-                then steps.step -> 'sequence_variants'
-            else '[]'::jsonb
-        end
+        {{ json_array_or_empty("steps.step -> 'sequence_variants'") }}
     ) as step_variants (variant) on true
 ),
 

@@ -18,11 +18,7 @@ changes as (
         stage_changes.position
     from latest_deals
     cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(latest_deals.payload #> '{propertiesWithHistory,dealstage}') = 'array'
-                then latest_deals.payload #> '{propertiesWithHistory,dealstage}'
-            else '[]'::jsonb
-        end
+        {{ json_array_or_empty("latest_deals.payload #> '{propertiesWithHistory,dealstage}'") }}
     ) with ordinality as stage_changes (change, position)
 ),
 

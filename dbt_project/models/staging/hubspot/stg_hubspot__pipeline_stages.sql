@@ -18,11 +18,7 @@ stages as (
         pipeline_stages.position
     from latest_pipelines
     cross join lateral jsonb_array_elements(
-        case
-            when jsonb_typeof(latest_pipelines.payload -> 'stages') = 'array'
-                then latest_pipelines.payload -> 'stages'
-            else '[]'::jsonb
-        end
+        {{ json_array_or_empty("latest_pipelines.payload -> 'stages'") }}
     ) with ordinality as pipeline_stages (stage, position)
 ),
 
