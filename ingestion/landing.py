@@ -31,14 +31,35 @@ class LandingLine:
     text: str | None = None
 
 
+# Standalone-CRM kinds live side by side in one folder, told apart by the file's name
+# (``crm/meetings.csv``, ``crm/deals-2026-11.csv``): ``ingestion.crm``.
+CSV_FOLDER = "crm"
+
+
+def is_csv_kind(kind: str) -> bool:
+    return kind.startswith(CSV_FOLDER + "/")
+
+
+def csv_kind_of(name: str, kinds: Collection[str]) -> str | None:
+    """The CRM kind a file in ``crm/`` is read as (its name starts with the kind's name)."""
+    if not name.endswith(".csv") or name.startswith("."):
+        return None
+    return next((k for k in kinds if is_csv_kind(k) and name.startswith(k.split("/", 1)[1])), None)
+
+
 def landing_files(root: Path, kind: str) -> list[Path]:
-    """The ``*.jsonl`` files of one payload kind (e.g. ``apollo/people``), in name order."""
-    folder = root / kind
+    """The files of one payload kind, in name order: the ``*.jsonl`` files of its folder (e.g.
+    ``apollo/people``), or for a CRM kind the ``crm/<name>*.csv`` files."""
+    folder, pattern = (
+        (root / CSV_FOLDER, kind.split("/", 1)[1] + "*.csv")
+        if is_csv_kind(kind)
+        else (root / kind, "*.jsonl")
+    )
     if not folder.is_dir():
         return []
     return sorted(
         p
-        for p in folder.glob("*.jsonl")
+        for p in folder.glob(pattern)
         if p.is_file() and not p.is_symlink() and not p.name.startswith(".")
     )
 
@@ -54,13 +75,16 @@ class UnreadEntry:
 def unread_entries(root: Path, kinds: Collection[str]) -> list[UnreadEntry]:
     """Every file or folder under ``root``, at any depth, that no loader of ``kinds`` reads.
 
-    A loader reads the ``*.jsonl`` files directly inside its kind's folder (``apollo/people``).
-    Everything else is listed: stray files at the root, folders of unknown kinds, files that are
+    A loader reads the ``*.jsonl`` files directly inside its kind's folder (``apollo/people``),
+    or a standalone-CRM kind's ``crm/<name>*.csv`` files. Everything else is listed: stray files at the root, folders of unknown kinds, files that are
     not ``.jsonl``, sub-folders of a kind folder, temporary files and symbolic links (never
     followed). Folders that only lead to a kind folder are not listed themselves.
     """
-    kinds = set(kinds)
+    csv_kinds = {k for k in kinds if is_csv_kind(k)}
+    kinds = set(kinds) - csv_kinds  # kinds read from a folder of their own
     ancestors = {str(Path(*Path(k).parts[:n])) for k in kinds for n in range(1, len(Path(k).parts))}
+    if csv_kinds:
+        ancestors.add(CSV_FOLDER)
     found: list[UnreadEntry] = []
     for folder, dirs, files in os.walk(root, followlinks=False):
         here = Path(folder).relative_to(root)
@@ -80,7 +104,15 @@ def unread_entries(root: Path, kinds: Collection[str]) -> list[UnreadEntry]:
         for name in sorted(files):
             relative = (here / name).as_posix()
             path = Path(folder) / name
-            if here_text not in kinds:
+            if here_text == CSV_FOLDER and csv_kinds:
+                if path.is_symlink():
+                    found.append(UnreadEntry(relative, "symbolic link, not followed"))
+                elif name.startswith("."):
+                    found.append(UnreadEntry(relative, "hidden or temporary file"))
+                elif csv_kind_of(name, csv_kinds) is None:
+                    names = ", ".join(sorted(k.split("/", 1)[1] + "*.csv" for k in csv_kinds))
+                    found.append(UnreadEntry(relative, f"not a CRM file ({names})"))
+            elif here_text not in kinds:
                 found.append(UnreadEntry(relative, "no loader reads files here"))
             elif path.is_symlink():
                 found.append(UnreadEntry(relative, "symbolic link, not followed"))

@@ -17,7 +17,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingestion.landing import LandingLine, file_rejection, landing_files, parse_line_fast
+from ingestion.landing import (
+    LandingLine,
+    file_rejection,
+    is_csv_kind,
+    landing_files,
+    parse_line_fast,
+)
 from ingestion.quarantine import Rejection
 
 SCHEMA = "raw_landing"
@@ -116,7 +122,13 @@ def read_slice(piece: FileSlice, root: Path, record_kind: str) -> Iterator[Landi
     ``lines`` and the hash.
 
     A slice that starts at byte 0 is first checked as a whole file (``read_jsonl``'s rules).
+    A standalone-CRM CSV file is read by ``ingestion.crm.csv_rows``.
     """
+    if is_csv_kind(piece.kind):
+        from ingestion.crm.csv_rows import read_csv_slice  # it reads slices of this module
+
+        yield from read_csv_slice(piece, root, record_kind)
+        return
     if piece.start == 0:
         rejection = file_rejection(piece.path, root, record_kind)
         if rejection is not None:

@@ -28,6 +28,7 @@ from cis.generate.campaigns import (
     salesforge_sequence,
     smartlead_campaign,
 )
+from cis.generate.crm import CrmOut, CrmSummary
 from cis.generate.event_files import EventWriter, dumps, iso_us_z
 from cis.generate.replies import smartlead_category
 from cis.generate.smartlead_events import LeadOutcome
@@ -83,6 +84,8 @@ class EventsSummary:
         Distinct Apollo people enrolled.
     files : list[str]
         Written files relative to the output folder, sorted.
+    crm : CrmSummary
+        The meetings and deals that followed positive replies (:mod:`cis.generate.crm`).
     """
 
     events: dict[str, int] = field(default_factory=dict)
@@ -96,6 +99,7 @@ class EventsSummary:
     enrollments: int = 0
     people: int = 0
     files: list[str] = field(default_factory=list)
+    crm: CrmSummary = field(default_factory=CrmSummary)
 
     @property
     def total_events(self) -> int:
@@ -148,6 +152,7 @@ class _Out:
         self.samples: dict[str, dict] = {}
         self.rng = rng_for(seed, "mess")
         self.truth: TextIO | None = None
+        self.crm: CrmOut | None = None
 
     def record_truth(self, lead: Lead, c: Campaign, sends: list[Send]) -> None:
         """Every open, click and reply of the sends, and whether a machine made it (when asked).
@@ -275,6 +280,7 @@ def generate_events(
     out = _Out(Path(out_dir), seed, lines_per_file, duplicate_share, late_share)
     if truth is not None:
         out.truth = Path(truth).open("w", encoding="utf-8")  # noqa: SIM115 (out.close() closes it)
+    out.crm = CrmOut(Path(out_dir), seed, clients, bad=malformed)
     s = out.summary
     _write_campaigns(Path(out_dir), seed, campaigns, s)
     if not plans:
@@ -297,6 +303,8 @@ def generate_events(
     if malformed:
         _write_malformed(Path(out_dir), out)
     out.close()
+    s.crm = out.crm.close()
+    s.files.extend(s.crm.files)
     s.files.sort()
     return s
 
@@ -342,6 +350,9 @@ def _enroll(out: _Out, seed: int, lead: Lead, plan: _Plan, day) -> None:
         c = plan.email[int(rng.random() * len(plan.email))]
         sends = email_timeline(seed, lead, c, day)
         out.record_truth(lead, c, sends)
+        positive = next((x for x in sends if x.reply is not None and x.reply.is_positive), None)
+        if out.crm is not None and positive is not None and positive.reply_at is not None:
+            out.crm.positive_reply(lead, plan.client, positive.reply_at)
         if c.vendor == "smartlead":
             dialect_b = rng.random() < 0.25
             for at, body in smartlead_events.webhooks(seed, lead, c, sends, dialect_b):

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cis.clients import Client, campaign_owners
 from cis.db import Target, connect, cursor
-from ingestion import heyreach, hubspot, salesforge, smartlead, twilio
+from ingestion import crm, heyreach, hubspot, salesforge, smartlead, twilio
 from ingestion.events import EventCounts, EventKind, events_landing_source
 from ingestion.events.forget import suppress_loaded
 from ingestion.events.indexes import index_event_tables
@@ -40,6 +40,7 @@ EVENT_DATASETS: dict[str, tuple[EventKind, ...]] = {
     heyreach.DATASET: heyreach.KINDS,
     twilio.DATASET: twilio.KINDS,
     hubspot.DATASET: hubspot.KINDS,
+    crm.DATASET: crm.KINDS,
 }
 PARALLEL_DATASETS = 2  # this machine's cores; each load also runs PostgreSQL's own processes
 # Reading (Python) holds one core per dataset: above this many bytes of event files the datasets

@@ -83,7 +83,7 @@ OBJECTS: dict[str, dict[str, Any]] = {
             "hs_createdate",
             "hs_lastmodifieddate",
         ),
-        "history": (),
+        "history": ("hs_meeting_start_time",),  # every time the meeting was moved to,
         "associations": ("contacts", "deals"),
         "modified": "hs_lastmodifieddate",
     },

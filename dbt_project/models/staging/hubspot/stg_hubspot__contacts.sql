@@ -17,12 +17,7 @@ renamed as (
         {{ nullif_blank("payload #>> '{properties,lastname}'") }} as last_name,
         {{ nullif_blank("payload #>> '{properties,jobtitle}'") }} as job_title,
         {{ nullif_blank("payload #>> '{properties,company}'") }} as company_name,
-        nullif(
-            regexp_replace(
-                lower(trim(payload #>> '{properties,website}')), '^(https?://)?(www\.)?([^/?#]*).*$', '\3'
-            ),
-            ''
-        ) as company_domain,
+        {{ web_domain("payload #>> '{properties,website}'") }} as company_domain,
         coalesce(
             {{ nullif_blank("payload #>> '{properties,hs_linkedin_url}'") }},
             {{ nullif_blank("payload #>> '{properties,linkedin_url}'") }}
