@@ -381,7 +381,8 @@ def _print_events(report, clients: Sequence[Client]) -> None:
 
 @app.command()
 def quarantine(limit: Annotated[int, typer.Option(help="Rows to show.")] = 50) -> None:
-    """List rejected records (raw_*.rejected_records) with their reasons."""
+    """List rejected records (raw_*.rejected_records, and CRM records the funnel marts leave
+    out) with their reasons."""
     from cis.jobs.quarantine import quarantine_count, quarantined
 
     target = _admin()

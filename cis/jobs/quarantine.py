@@ -1,12 +1,16 @@
-"""``cis quarantine``: what the loaders refused, by source and reason."""
+"""``cis quarantine``: what the loaders refused, by source and reason, and the CRM records the
+funnel marts leave out (``intermediate.int_crm_rejections``: read, but not usable as they are)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from psycopg2 import sql
+from psycopg2.extensions import cursor as Cursor
 
 from cis.db import Target, cursor, reader_target
+
+MODEL_REJECTIONS = "intermediate.int_crm_rejections"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,16 @@ def quarantined(target: Target, limit: int | None = None) -> list[QuarantinedRec
                 )
             )
             records.extend(QuarantinedRecord(schema, *row) for row in cur.fetchall())
+        if _has_model_rejections(cur):
+            cur.execute(
+                f"select record_kind, reason, record_key from {MODEL_REJECTIONS} "
+                f"order by record_kind, record_key {'limit %s' if limit else ''}",
+                (limit,) if limit else None,
+            )
+            records.extend(
+                QuarantinedRecord(MODEL_REJECTIONS, kind, reason, key, None)
+                for kind, reason, key in cur.fetchall()
+            )
     return records
 
 
@@ -56,4 +70,12 @@ def quarantine_count(target: Target) -> int:
                 )
             )
             total += cur.fetchone()[0]
+        if _has_model_rejections(cur):
+            cur.execute(f"select count(*) from {MODEL_REJECTIONS}")
+            total += cur.fetchone()[0]
     return total
+
+
+def _has_model_rejections(cur: Cursor) -> bool:
+    cur.execute("select to_regclass(%s)", (MODEL_REJECTIONS,))
+    return cur.fetchone()[0] is not None

@@ -1,6 +1,6 @@
 {#-
-    Each CRM contact matched to a pool lead: by email, then LinkedIn URL, then first and last
-    name with the company's domain (docs/crm.md, "Matching contacts to leads"). The method and a
+    Each CRM contact matched to a pool lead: by email (the lead's, else one an earlier Apollo
+    record of the lead had), then LinkedIn URL, then first and last name with the company's domain (docs/crm.md, "Matching contacts to leads"). The method and a
     confidence are kept. A name and domain that fit more than one lead match none of them
     (ambiguous, counted); a contact that matches nothing is kept with a null lead_id.
 -#}
@@ -12,6 +12,18 @@ contacts as (
 
 contact_points as (
     select * from {{ ref('int_lead_contact_points') }}
+),
+
+-- Every email an Apollo record of a pool lead has had: a job changer's CRM contact may still
+-- carry the address the campaign reached.
+former_emails as (
+    select distinct on (people.email)
+        people.email,
+        aliases.lead_id
+    from {{ ref('stg_apollo__people') }} as people
+    inner join {{ ref('dim_lead_aliases') }} as aliases on people.apollo_person_id = aliases.apollo_person_id
+    where people.email is not null
+    order by people.email asc, people.pulled_at desc
 ),
 
 leads as (
@@ -33,6 +45,14 @@ by_email as (
         on
             contact_points.contact_kind = 'email'
             and contact_points.contact_value = {{ email_key('contacts.email') }}
+),
+
+by_former_email as (
+    select
+        contacts.contact_key,
+        former_emails.lead_id
+    from contacts
+    inner join former_emails on {{ email_key('contacts.email') }} = former_emails.email
 ),
 
 by_linkedin as (
@@ -74,11 +94,12 @@ final as (
         contacts.is_archived,
         coalesce(
             by_email.lead_id,
+            by_former_email.lead_id,
             by_linkedin.lead_id,
             case when by_name.candidates = 1 then by_name.lead_id end
         ) as lead_id,
         case
-            when by_email.lead_id is not null then 'email'
+            when coalesce(by_email.lead_id, by_former_email.lead_id) is not null then 'email'
             when by_linkedin.lead_id is not null then 'linkedin_url'
             when by_name.candidates = 1 then 'name_and_domain'
             when by_name.candidates > 1 then 'ambiguous'
@@ -86,13 +107,15 @@ final as (
         end as match_method,
         case
             when by_email.lead_id is not null then 1.0
-            when by_linkedin.lead_id is not null then 0.95
+            when by_former_email.lead_id is not null then 0.95
+            when by_linkedin.lead_id is not null then 0.9
             when by_name.candidates = 1 and by_name.with_first_name then 0.8
             when by_name.candidates = 1 then 0.5
         end::numeric(3, 2) as match_confidence,
         coalesce(by_name.candidates, 0) as name_and_domain_candidates
     from contacts
     left join by_email on contacts.contact_key = by_email.contact_key
+    left join by_former_email on contacts.contact_key = by_former_email.contact_key
     left join by_linkedin on contacts.contact_key = by_linkedin.contact_key
     left join by_name on contacts.contact_key = by_name.contact_key
 )
