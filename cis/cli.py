@@ -690,6 +690,56 @@ def _print_threads(target: db.Target) -> None:
     console.print(by_client)
 
 
+def _print_funnel(target: db.Target) -> None:
+    """The funnel per client (leads at each step and the conversion from the step before), show
+    and no-show rates, the median days in each deal stage, and won revenue by channel under each
+    attribution model."""
+    from cis.jobs.funnel_figures import STEPS, funnel_figures
+
+    figures = funnel_figures(target)
+    if figures is None:
+        return
+    console.rule("funnel: leads at each step (conversion from the step before)")
+    table = Table("client", *(label for _column, label in STEPS))
+    for funnel in figures.funnels:
+        cells = [f"{funnel.steps[0]:,}"]
+        for before, count in zip(funnel.steps, funnel.steps[1:], strict=False):
+            cells.append(f"{count:,} ({count / before:.0%})" if before else f"{count:,}")
+        table.add_row(funnel.client, *cells)
+    console.print(table)
+    shows = Table(
+        "client", "held", "no-shows", "show rate", "no-show rate", "past, still scheduled"
+    )
+    for client, held, no_shows, stale in figures.shows:
+        decided = held + no_shows
+        shows.add_row(
+            client,
+            f"{held:,}",
+            f"{no_shows:,}",
+            f"{held / decided:.0%}" if decided else "-",
+            f"{no_shows / decided:.0%}" if decided else "-",
+            f"{stale:,}",
+        )
+    console.print(shows)
+    stages = Table("pipeline", "stage", "deals that left it", "median days in stage")
+    for pipeline, stage, left, days in figures.stage_days:
+        stages.add_row(pipeline, stage, f"{left:,}", f"{days:.1f}")
+    console.print(stages)
+    revenue = Table("attribution model", "currency", "won revenue by channel")
+    models = sorted({(m, c) for m, c, _ch, _a in figures.revenue})
+    for model, currency in models:
+        shares = ", ".join(
+            f"{channel} {amount:,.0f}"
+            for m, c, channel, amount in figures.revenue
+            if (m, c) == (model, currency)
+        )
+        revenue.add_row(model, currency, shares)
+    console.print(revenue)
+    if figures.contacts:
+        matched = ", ".join(f"{method} {count:,}" for method, count in figures.contacts)
+        console.print(f"CRM contacts by how they matched a pool lead: {matched}", markup=False)
+
+
 def _print_validation(summary) -> None:
     console.print(
         f"checked {summary.checked}: allowed {summary.allowed}, blocked {summary.blocked} "
@@ -915,6 +965,7 @@ def demo(
         )
     _print_engagement(target)
     _print_threads(target)
+    _print_funnel(target)
     for channel, summary in validations.items():
         console.rule(f"validation: {channel}")
         _print_validation(summary)

@@ -291,3 +291,47 @@ def test_each_record_reaches_its_client_and_a_client_reads_only_its_own(built: d
         )[0]
     assert all(others == [0, 0, 0] for _mine, *others in seen.values()), seen
     assert sum(mine for mine, *_ in seen.values()) > 0
+
+
+def test_each_attribution_model_shares_out_all_of_a_won_deals_value(built: dict) -> None:
+    target = built["target"]
+    won = query(target, "select count(*) from funnel.fct_deals where is_won")[0][0]
+    sums = query(
+        target,
+        "select a.attribution_model, count(distinct a.deal_id), "
+        "count(*) filter (where s.credit <> 1 and abs(s.credit - 1) > 0.00001), "
+        "count(*) filter (where abs(s.amount - d.amount) > 0.01) "
+        "from (select deal_id, attribution_model, sum(credit) as credit, "
+        "sum(attributed_amount) as amount from funnel.fct_revenue_attribution group by 1, 2) as s "
+        "join funnel.fct_deals as d using (deal_id) "
+        "join funnel.fct_revenue_attribution as a using (deal_id, attribution_model) "
+        "group by 1 order by 1",
+    )
+    assert won > 3
+    assert [(model, deals, 0, 0) for model, deals, *_ in sums] == sums
+    assert {model: deals for model, deals, *_ in sums} == dict.fromkeys(
+        ["first_touch", "last_touch", "linear", "time_decay"], won
+    )
+    # First and last touch credit the ends; linear shares equally; time decay favours the later
+    # touch, and every touch came before the deal opened.
+    shapes = query(
+        target,
+        "select count(*) filter (where a.attribution_model = 'first_touch' and a.touch_sent_at <> "
+        "(select min(t.touch_sent_at) from funnel.fct_revenue_attribution as t "
+        "where t.deal_id = a.deal_id and t.attribution_model = 'linear')), "
+        "count(*) filter (where a.attribution_model = 'last_touch' and a.touch_sent_at <> "
+        "(select max(t.touch_sent_at) from funnel.fct_revenue_attribution as t "
+        "where t.deal_id = a.deal_id and t.attribution_model = 'linear')), "
+        "count(*) filter (where a.touch_sent_at > d.created_at) "
+        "from funnel.fct_revenue_attribution as a join funnel.fct_deals as d using (deal_id)",
+    )[0]
+    assert shapes == (0, 0, 0)
+    decay = query(
+        target,
+        "select count(*) from (select credit, lag(credit) over (partition by deal_id "
+        "order by touch_sent_at) as before, touch_sent_at, lag(touch_sent_at) over "
+        "(partition by deal_id order by touch_sent_at) as before_at "
+        "from funnel.fct_revenue_attribution where attribution_model = 'time_decay') as t "
+        "where before is not null and touch_sent_at > before_at and credit < before",
+    )[0][0]
+    assert decay == 0

@@ -61,6 +61,24 @@ DETECTOR_FIELDS: dict[str, tuple[str, ...]] = {
     "engagement.fct_email_events": ("lead_id", "client_id", "message_key", "delivered_at"),
     "engagement.fct_activity_engagement": ("lead_id", "first_open_at", "replied_at"),
     "content.dim_templates": ("client_id", "subject_template", "body_template"),
+    "funnel.fct_meetings": (
+        "lead_id",
+        "client_id",
+        "meeting_outcome",
+        "booked_at",
+        "positive_reply_id",
+        "last_touch_activity_id",
+        "is_confirmed",
+        "is_reminder_sent",
+    ),
+    "funnel.fct_deals": (
+        "lead_id",
+        "client_id",
+        "amount",
+        "currency",
+        "first_touch_activity_id",
+    ),
+    "funnel.fct_lead_funnel": ("first_touch_at", "first_touch_template_id", "first_touch_variant"),
 }
 MISSING_VALUES: dict[str, str] = {"seniority": "unknown"}
 

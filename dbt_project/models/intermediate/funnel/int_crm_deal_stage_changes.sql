@@ -19,6 +19,10 @@ csv_changes as (
     select * from {{ ref('stg_crm__deal_stage_changes') }}
 ),
 
+csv_deals as (
+    select * from {{ ref('stg_crm__deals') }}
+),
+
 deals as (
     select * from {{ ref('int_crm_deals') }}
 ),
@@ -53,19 +57,20 @@ hubspot as (
 
 csv as (
     select
-        'csv:' || deal_id as deal_key,
+        'csv:' || csv_changes.deal_id as deal_key,
         'csv' as source_system,
-        deal_id,
-        pipeline_id,
-        lower(stage) as stage_id,
-        stage as stage_label,
+        csv_changes.deal_id,
+        coalesce(csv_changes.pipeline_id, csv_deals.pipeline_id, 'default') as pipeline_id,
+        lower(csv_changes.stage) as stage_id,
+        csv_changes.stage as stage_label,
         null::integer as stage_order,
         true as is_known_stage,
-        changed_at as entered_at,
-        changed_at::text as entered_at_text,
-        changed_by,
+        csv_changes.changed_at as entered_at,
+        csv_changes.changed_at::text as entered_at_text,
+        csv_changes.changed_by,
         false as is_inferred
     from csv_changes
+    left join csv_deals on csv_changes.deal_id = csv_deals.deal_id
 ),
 
 recorded as (
