@@ -199,3 +199,21 @@ def test_files_in_crm_that_no_loader_reads_are_listed(tmp_path: Path) -> None:
         "crm/.meetings.csv.tmp": "hidden or temporary file",
         "crm/meetings/": "no loader for this folder",
     }
+
+
+def test_the_documented_templates_are_the_fixtures_and_load_without_a_rejection(
+    tmp_path: Path,
+) -> None:
+    docs = (Path(__file__).parents[1] / "docs" / "crm.md").read_text(encoding="utf-8")
+    blocks = [block.split("```", 1)[0] for block in docs.split("```csv\n")[1:]]
+    fixtures = Path(__file__).parent / "fixtures" / "crm"
+    names = ["meetings.csv", "deals.csv", "stage_changes.csv"]
+    assert blocks == [(fixtures / name).read_text(encoding="utf-8") for name in names]
+    for name in names:
+        _write(tmp_path, name, (fixtures / name).read_text(encoding="utf-8"))
+    read = {kind: _read(tmp_path, kind)[:2] for kind in KIND}
+    assert {kind: (len(lines), rejected) for kind, (lines, rejected) in read.items()} == {
+        "crm/meetings": (2, []),
+        "crm/deals": (2, []),
+        "crm/stage_changes": (3, []),
+    }

@@ -29,6 +29,7 @@ KIND_FILES = {
     "hubspot__contact.jsonl": "hubspot/contacts",
     "hubspot__pipelines.jsonl": "hubspot/pipelines",
 }
+CRM_TEMPLATES = Path(__file__).parent / "fixtures" / "crm"
 TABLES = {
     kind.landing_kind: f"{dataset}.{kind.table}"
     for dataset, kinds in EVENT_DATASETS.items()
@@ -45,6 +46,10 @@ def _landing(root: Path) -> Path:
         folder = root / kind
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"2025-09-05T000000Z-{name}").write_text("\n".join(_contract_lines(name)) + "\n")
+    # The standalone-CRM files of docs/crm.md's templates.
+    (root / "crm").mkdir(parents=True, exist_ok=True)
+    for template in CRM_TEMPLATES.glob("*.csv"):
+        (root / "crm" / template.name).write_bytes(template.read_bytes())
     return root
 
 

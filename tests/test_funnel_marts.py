@@ -335,3 +335,46 @@ def test_each_attribution_model_shares_out_all_of_a_won_deals_value(built: dict)
         "where before is not null and touch_sent_at > before_at and credit < before",
     )[0][0]
     assert decay == 0
+
+
+def test_deal_figures_add_up_per_currency_and_never_across(built: dict) -> None:
+    target = built["target"]
+    mismatches = query(
+        target,
+        "with d as (select client_id, coalesce(currency, '(none)') as currency, count(*) as n, "
+        "count(*) filter (where is_won) as won, coalesce(sum(amount) filter (where is_won), 0) "
+        "as won_value, count(*) filter (where is_open) as open from funnel.fct_deals "
+        "where client_id is not null group by 1, 2) "
+        "select count(*) from d full join funnel.fct_deal_values as v using (client_id, currency) "
+        "where v.deals is distinct from d.n or v.deals_won is distinct from d.won "
+        "or v.won_value is distinct from d.won_value or v.deals_open is distinct from d.open",
+    )[0][0]
+    assert mismatches == 0
+    lost, lost_rows, open_deals, open_rows = query(
+        target,
+        "select (select count(*) from funnel.fct_deals where is_lost and client_id is not null), "
+        "(select sum(deals) from funnel.fct_lost_deals), "
+        "(select count(*) from funnel.fct_deals where is_open and client_id is not null), "
+        "(select sum(open_deals) from funnel.fct_pipeline_stage_values)",
+    )[0]
+    assert lost > 0 and open_deals > 0
+    assert (lost_rows, open_rows) == (lost, open_deals)
+    # A lost deal was lost from a stage before its closed-lost one, never from it.
+    assert query(
+        target,
+        "select count(*) from funnel.fct_lost_deals where lower(lost_at_stage) in "
+        "('closed lost', 'lost', 'closedlost')",
+    ) == [(0,)]
+
+
+def test_ab_arms_count_the_meetings_and_wins_of_their_leads(built: dict) -> None:
+    target = built["target"]
+    arms = query(
+        target,
+        "select sum(meetings_booked_leads), sum(meetings_held_leads), sum(deals_won_leads), "
+        "count(*) filter (where meetings_held_leads > meetings_booked_leads "
+        "or meetings_booked_leads > leads) from content.fct_ab_test_results",
+    )[0]
+    booked, held, won, impossible = arms
+    assert booked > 0 and held > 0 and impossible == 0
+    assert won <= held

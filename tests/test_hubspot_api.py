@@ -4,6 +4,7 @@ into a real (embedded) PostgreSQL through ``cis ingest hubspot``'s job."""
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -201,3 +202,53 @@ def test_a_record_without_an_id_or_with_a_bad_time_is_quarantined_and_the_rest_l
     assert "properties.lastmodifieddate is not a timestamp" in reasons[1]
     assert query(admin, "select count(*) from raw_hubspot.meetings") == [(6,)]
     assert query(admin, "select count(*) from raw_hubspot.contacts") == [(3,)]
+
+
+def test_two_pulls_at_once_both_complete_and_store_each_version_once(
+    admin: Target, hubspot: FakeHubSpot, tmp_path: Path
+) -> None:
+    hubspot.records["deals"] = deals(120)
+    reports: list[ApiReport] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            reports.append(pull(admin, hubspot, tmp_path))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == [] and len(reports) == 2
+    # One pull wrote the records; the other, taking its turn at the lock, found them known.
+    assert query(admin, "select count(*), count(distinct delivery_id) from raw_hubspot.deals") == [
+        (120, 120)
+    ]
+    assert sorted(r.stored for r in reports)[0] == 0
+
+
+def test_a_pull_that_dies_half_way_loses_nothing_and_the_next_one_takes_all(
+    admin: Target, hubspot: FakeHubSpot, tmp_path: Path
+) -> None:
+    hubspot.records["deals"] = deals(120)
+    hubspot.fail("500", DEALS, times=None, skip=1)  # the second page of deals never answers
+
+    with pytest.raises(Exception) as failure:
+        pull(admin, hubspot, tmp_path)
+    assert any(isinstance(e, ApiError) for e in causes(failure.value))
+    assert query(admin, "select to_regclass('raw_hubspot.deals') is null") == [(True,)] or query(
+        admin, "select count(*) from raw_hubspot.deals"
+    ) == [(0,)]
+
+    hubspot.faults.clear()
+    report = pull(admin, hubspot, tmp_path)
+
+    # The failed run moved no incremental state: every record arrives, once.
+    assert query(admin, "select count(*), count(distinct delivery_id) from raw_hubspot.deals") == [
+        (120, 120)
+    ]
+    assert report.stored == 120 + 6 + 3 + 2

@@ -11,7 +11,9 @@
 {#-
     Each arm of each A/B test with what its leads did (counted per lead, not per send) and the
     test's sample-ratio-mismatch check: the leads each live arm got against the planned split, a
-    chi-square test (cis.chi_square_p_value), flagged at p < 0.001 (docs/ab-tests.md).
+    chi-square test (cis.chi_square_p_value), flagged at p < 0.001 (docs/ab-tests.md); and what
+    came of each arm's leads after the step reached them: meetings booked and held, deals won
+    (funnel.fct_lead_funnel).
 -#}
 with
 
@@ -25,6 +27,42 @@ arms as (
 
 step_recipients as (
     select * from {{ ref('int_ab_test_step_recipients') }}
+),
+
+lead_funnel as (
+    select * from {{ ref('fct_lead_funnel') }}
+),
+
+-- The lead and client behind each recipient of a test's step (the latest send names them).
+recipient_leads as (
+    select distinct on (activities.recipient_ref)
+        activities.recipient_ref,
+        activities.lead_id,
+        activities.client_id
+    from {{ ref('fct_activities') }} as activities
+    where
+        activities.lead_id is not null
+        and activities.recipient_ref in (select step_recipients.recipient_ref from step_recipients)
+    order by activities.recipient_ref asc, activities.sent_at desc
+),
+
+-- What came of the arm's leads after the step was sent to them: meetings and deals won.
+arm_outcomes as (
+    select
+        arms.ab_test_id,
+        arms.arm_number,
+        count(*) filter (where lead_funnel.meeting_booked_at >= step_recipients.first_sent_at)::integer
+            as meetings_booked_leads,
+        count(*) filter (where lead_funnel.meeting_held_at >= step_recipients.first_sent_at)::integer
+            as meetings_held_leads,
+        count(*) filter (where lead_funnel.won_at >= step_recipients.first_sent_at)::integer as deals_won_leads
+    from arms
+    inner join step_recipients
+        on arms.ab_test_id = step_recipients.ab_test_id and arms.variant_id = step_recipients.variant_id
+    inner join recipient_leads on step_recipients.recipient_ref = recipient_leads.recipient_ref
+    inner join lead_funnel
+        on recipient_leads.lead_id = lead_funnel.lead_id and recipient_leads.client_id = lead_funnel.client_id
+    group by arms.ab_test_id, arms.arm_number
 ),
 
 arm_figures as (
@@ -111,6 +149,11 @@ final as (
         round(expected.replied_leads::numeric / nullif(expected.leads, 0), 4) as reply_rate,
         round(expected.positive_replied_leads::numeric / nullif(expected.leads, 0), 4)
             as positive_reply_rate,
+        coalesce(arm_outcomes.meetings_booked_leads, 0) as meetings_booked_leads,
+        coalesce(arm_outcomes.meetings_held_leads, 0) as meetings_held_leads,
+        coalesce(arm_outcomes.deals_won_leads, 0) as deals_won_leads,
+        round(coalesce(arm_outcomes.meetings_booked_leads, 0)::numeric / nullif(expected.leads, 0), 4)
+            as meeting_rate,
         round(expected.expected_leads, 2) as expected_leads,
         srm.chi_square as srm_chi_square,
         srm.p_value as srm_p_value,
@@ -120,6 +163,8 @@ final as (
         on expected.ab_test_id = tests.ab_test_id
     left join srm
         on expected.ab_test_id = srm.ab_test_id
+    left join arm_outcomes
+        on expected.ab_test_id = arm_outcomes.ab_test_id and expected.arm_number = arm_outcomes.arm_number
 )
 
 select * from final
