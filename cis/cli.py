@@ -965,12 +965,12 @@ def demo(
         )
     _print_engagement(target)
     _print_threads(target)
-    _print_funnel(target)
     for channel, summary in validations.items():
         console.rule(f"validation: {channel}")
         _print_validation(summary)
     console.rule("field reach and data completeness")
     _print_gaps(target, every_field=False)
+    _print_funnel(target)
     console.print(f"done at {datetime.now(tz=UTC):%Y-%m-%d %H:%M:%S} UTC")
 
 

@@ -42,24 +42,33 @@ def is_csv_kind(kind: str) -> bool:
 
 def csv_kind_of(name: str, kinds: Collection[str]) -> str | None:
     """The CRM kind a file in ``crm/`` is read as (its name starts with the kind's name)."""
-    if not name.endswith(".csv") or name.startswith("."):
+    folded = name.lower()
+    if not folded.endswith(".csv") or name.startswith("."):
         return None
-    return next((k for k in kinds if is_csv_kind(k) and name.startswith(k.split("/", 1)[1])), None)
+    return next(
+        (k for k in kinds if is_csv_kind(k) and folded.startswith(k.split("/", 1)[1])), None
+    )
 
 
 def landing_files(root: Path, kind: str) -> list[Path]:
     """The files of one payload kind, in name order: the ``*.jsonl`` files of its folder (e.g.
-    ``apollo/people``), or for a CRM kind the ``crm/<name>*.csv`` files."""
-    folder, pattern = (
-        (root / CSV_FOLDER, kind.split("/", 1)[1] + "*.csv")
-        if is_csv_kind(kind)
-        else (root / kind, "*.jsonl")
-    )
+    ``apollo/people``), or for a CRM kind the ``crm/<name>*.csv`` files (any case:
+    ``Meetings.CSV``)."""
+    if is_csv_kind(kind):
+        folder = root / CSV_FOLDER
+        if not folder.is_dir():
+            return []
+        return sorted(
+            p
+            for p in folder.iterdir()
+            if csv_kind_of(p.name, (kind,)) == kind and p.is_file() and not p.is_symlink()
+        )
+    folder = root / kind
     if not folder.is_dir():
         return []
     return sorted(
         p
-        for p in folder.glob(pattern)
+        for p in folder.glob("*.jsonl")
         if p.is_file() and not p.is_symlink() and not p.name.startswith(".")
     )
 

@@ -74,11 +74,22 @@ class FileSlice:
         return FileProgress(self.kind, self.relative, self.end, self.lines, self.head_sha256)
 
 
-def head_hash(path: Path, size: int) -> str:
+def head_hash(path: Path, size: int, whole: bool = False) -> str:
     """sha256 of the first ``HEAD_BYTES`` of the first ``size`` bytes of ``path`` and of the
     ``TAIL_BYTES`` before ``size``: a file rewritten at its start or where the last read
-    stopped is told from one that only grew."""
+    stopped is told from one that only grew. ``whole``: of all ``size`` bytes, for exports
+    written again in full (a CRM's CSV, where a row in the middle may change)."""
     with path.open("rb") as handle:
+        if whole:
+            digest = hashlib.sha256()
+            left = size
+            while left > 0:
+                chunk = handle.read(min(left, 1 << 20))
+                if not chunk:
+                    break
+                digest.update(chunk)
+                left -= len(chunk)
+            return digest.hexdigest()
         digest = hashlib.sha256(handle.read(min(size, HEAD_BYTES)))
         if size > HEAD_BYTES:
             start = max(HEAD_BYTES, size - TAIL_BYTES)
@@ -100,7 +111,9 @@ def unread_slices(
         size = path.stat().st_size
         done = None if reload else known.get(relative)
         if done is not None and done.bytes_loaded <= size:
-            same_file = head_hash(path, done.bytes_loaded) == done.head_sha256
+            same_file = (
+                head_hash(path, done.bytes_loaded, whole=is_csv_kind(kind)) == done.head_sha256
+            )
             if same_file and done.bytes_loaded == size:
                 continue
             if same_file:

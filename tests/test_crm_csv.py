@@ -217,3 +217,69 @@ def test_the_documented_templates_are_the_fixtures_and_load_without_a_rejection(
         "crm/deals": (2, []),
         "crm/stage_changes": (3, []),
     }
+
+
+def test_a_stray_quote_in_an_unquoted_cell_is_text_and_holds_nothing_back(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path,
+        "Meetings.CSV",  # any case
+        "meeting_id,scheduled_for,contact_email,notes\n"
+        'm-1,2026-11-03,a@x.com,wants a 12" screen\n'
+        'm-2,2026-11-04,b@x.com,"quoted, with ""quotes"""\n'
+        "m-3,2026-11-05,c@x.com,plain\n",
+    )
+    lines, rejected, _ = _read(tmp_path, "crm/meetings")
+
+    assert rejected == []
+    assert [(line.source_line, line.payload.get("notes")) for line in lines] == [
+        (2, 'wants a 12" screen'),
+        (3, 'quoted, with "quotes"'),
+        (4, "plain"),
+    ]
+
+
+def test_a_file_of_carriage_returns_alone_is_refused_not_a_crash(tmp_path: Path) -> None:
+    _write(tmp_path, "deals.csv", "deal_id,stage,created_at\rd-1,Demo,2026-10-01\r")
+    _, rejected, _ = _read(tmp_path, "crm/deals")
+    assert [r.reason for r in rejected] == [
+        "lines end in a carriage return alone (an old Mac CSV): save the file as CSV UTF-8"
+    ]
+
+
+def test_a_last_row_without_its_line_end_is_read_again_until_it_has_one(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path, "meetings.csv", "meeting_id,scheduled_for,contact_email\nm-1,2026-11-03,a@x"
+    )
+    first, _, slices = _read(tmp_path, "crm/meetings")
+    known = {p.relative: p.progress() for p in slices}
+    path.write_bytes(path.read_bytes() + b".com\nm-2,2026-11-04,b@x.com\n")
+    second, _, _ = _read(tmp_path, "crm/meetings", known)
+
+    # Loaded as it stood, then read again whole: the rows of the first read of line 2 are
+    # replaced (ingestion.progress.clear_unrecorded), so it is stored once, complete.
+    assert [(line.source_line, line.payload["contact_email"]) for line in first] == [(2, "a@x")]
+    assert slices[0].lines == 1
+    assert [(line.source_line, line.payload["contact_email"]) for line in second] == [
+        (2, "a@x.com"),
+        (3, "b@x.com"),
+    ]
+
+
+def test_an_export_written_again_with_a_row_changed_mid_file_is_read_again(
+    tmp_path: Path,
+) -> None:
+    rows = [f"m-{n},2026-11-03,lead{n}@x.com,scheduled\n" for n in range(3000)]
+    header = "meeting_id,scheduled_for,contact_email,outcome\n"
+    path = _write(tmp_path, "meetings.csv", header + "".join(rows))
+    _, _, slices = _read(tmp_path, "crm/meetings")
+    known = {p.relative: p.progress() for p in slices}
+    rows[1500] = rows[1500].replace("scheduled", "completed")  # same length, mid-file
+    path.write_text(header + "".join(rows) + "m-3000,2026-11-04,new@x.com,scheduled\n")
+
+    again, _, slices = _read(tmp_path, "crm/meetings", known)
+
+    assert path.stat().st_size > 70_000  # beyond what a head-and-tail hash would see
+    assert len(again) == 3001 and not slices[0].replaces  # the whole file, earlier rows kept
+    assert again[1500].payload["outcome"] == "completed"

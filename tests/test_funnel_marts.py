@@ -57,6 +57,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     _land(landing, "hubspot/deals", [*deals, stray])
     _land(landing, "hubspot/meetings", _contract("hubspot__meeting.jsonl"))
     _land(landing, "hubspot/contacts", _contract("hubspot__contact.jsonl"))
+    # A deal of the files naming neither a client nor a pipeline: HubSpot's pipeline "default"
+    # (claimed by northwind) must not claim it.
+    (landing / "crm" / "deals-orphan.csv").write_text(
+        "deal_id,stage,created_at,status\norphan,Demo,2025-03-01,open\n"
+    )
     ingest_landing(target, landing, pipelines_dir=work / "dlt")
     run_dbt(MODELS_ONLY, transformer_target(target), work_dir=work / "dbt")
     analyze_replies(target)  # positive replies are the analyzer's reading
@@ -89,8 +94,8 @@ def test_every_crm_record_is_a_mart_row_or_a_rejection_with_its_reason(built: di
     # never got past the loader.
     assert meetings + left_out["meeting"] == sum(crm.meetings.values()) + 1 + 6
     assert left_out["meeting"] == 1
-    # Generated, the one in a deleted stage, the contracts' two and the stray.
-    assert deals + left_out["deal"] == sum(crm.deals.values()) + 1 + 2 + 1
+    # Generated, the one in a deleted stage, the contracts' two, the stray and the orphan.
+    assert deals + left_out["deal"] == sum(crm.deals.values()) + 1 + 2 + 1 + 1
     assert left_out["deal"] == 2
     reasons = {r.reason for r in quarantined(target)}
     assert "meeting has no contact: nobody to tie it to" in reasons
@@ -122,7 +127,7 @@ def test_outcomes_and_statuses_reach_the_marts_as_planted(built: dict) -> None:
         query(
             target,
             f"select deal_status, count(*) from funnel.fct_deals where {_generated('deal_id')} "
-            "group by 1",
+            "and deal_id <> 'csv:orphan' group by 1",
         )
     )
     assert statuses == crm.deals
@@ -279,6 +284,10 @@ def test_each_record_reaches_its_client_and_a_client_reads_only_its_own(built: d
         "where d.source_system = 'hubspot' and d.pipeline_id <> "
         "case c.client_slug when 'northwind' then 'default' else '785412963' end",
     ) == [(0,)]
+    assert query(
+        target,
+        "select client_id, client_attributed_by from funnel.fct_deals where deal_id = 'csv:orphan'",
+    ) == [(None, None)]
     seen = {}
     for client_id, role in query(target, "select client_id::text, db_role from cis.clients"):
         seen[role] = query(

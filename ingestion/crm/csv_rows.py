@@ -48,7 +48,8 @@ def read_csv_slice(
         header_raw = handle.readline()
         header_problem, header = _header(header_raw, spec)
         if header_problem is not None:
-            piece.end, piece.lines, piece.head_sha256 = size, 0, head_hash(piece.path, size)
+            piece.end, piece.lines = size, 0
+            piece.head_sha256 = head_hash(piece.path, size, whole=True)
             if piece.start == 0:
                 sample = header_raw[:2000].decode("utf-8", "replace").rstrip("\r\n")
                 yield Rejection(record_kind, header_problem, piece.relative, 1, sample)
@@ -60,16 +61,26 @@ def read_csv_slice(
         handle.seek(start)
         position = start
         pending: list[bytes] = []
+        inside = False  # within a quoted cell that goes on past the line read so far
+        quote, separator = b'"', delimiter.encode()
         for raw in handle:
             pending.append(raw)
-            record = b"".join(pending)
-            if record.count(b'"') % 2:
+            if inside or quote in raw:
+                inside = _inside_quotes(raw, separator, inside)
+            if inside:
                 continue  # a quoted cell goes on on the next line (or is still being written)
+            record = b"".join(pending)
             first = number + 1
-            number += len(pending)
-            position += len(record)
-            pending = []
             item = _row(record, names, delimiter, spec, piece.relative, first, record_kind)
+            pending = []
+            if not raw.endswith(b"\n"):
+                # The last row, with no line end yet: loaded, but read again next run (its row
+                # replaced), so a row caught half written is stored whole once it is finished.
+                if item is not None:
+                    yield item
+                break
+            number = first + record.count(b"\n") - 1
+            position += len(record)
             if item is not None:
                 yield item
         if pending:
@@ -80,7 +91,28 @@ def read_csv_slice(
             yield Rejection(record_kind, reason, piece.relative, number + 1, shown)
     piece.end = position
     piece.lines = number
-    piece.head_sha256 = head_hash(piece.path, piece.end)
+    piece.head_sha256 = head_hash(piece.path, piece.end, whole=True)
+
+
+def _inside_quotes(raw: bytes, separator: bytes, inside: bool) -> bool:
+    """Whether a quoted cell is still open at the end of ``raw``, as the csv module reads it: a
+    quote opens a cell only at the cell's start, and ``""`` inside one is a quote (a stray
+    ``"`` in an unquoted cell, ``12" screen``, is text)."""
+    at_start = not inside
+    i, n = 0, len(raw)
+    while i < n:
+        byte = raw[i : i + 1]
+        if inside:
+            if byte == b'"':
+                if raw[i + 1 : i + 2] == b'"':
+                    i += 2
+                    continue
+                inside = False
+        elif byte == b'"' and at_start:
+            inside = True
+        at_start = not inside and byte in (separator, b"\n", b"\r")
+        i += 1
+    return inside
 
 
 def _header(raw: bytes, spec: CsvFile) -> tuple[str | None, tuple[str, list[str]]]:
@@ -93,8 +125,17 @@ def _header(raw: bytes, spec: CsvFile) -> tuple[str | None, tuple[str, list[str]
         text = raw.removeprefix(_BOM).decode("utf-8").rstrip("\r\n")
     except UnicodeDecodeError:
         return "header is not UTF-8 text (save the file as CSV UTF-8)", (",", [])
+    if "\r" in text:
+        return (
+            "lines end in a carriage return alone (an old Mac CSV): save the file as CSV UTF-8",
+            (",", []),
+        )
     delimiter = max((",", ";", "\t"), key=text.count)
-    names = [header_name(cell) for cell in next(csv.reader([text], delimiter=delimiter))]
+    try:
+        cells = next(csv.reader([text], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        return f"header is not a CSV row ({exc})", (delimiter, [])
+    names = [header_name(cell) for cell in cells]
     repeated = sorted({n for n in names if n and names.count(n) > 1})
     if repeated:
         return f"header names {', '.join(repeated)} more than once", (delimiter, names)

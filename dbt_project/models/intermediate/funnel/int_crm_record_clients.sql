@@ -39,6 +39,7 @@ records as (
     select
         'meeting' as record_kind,
         meetings.meeting_key as record_key,
+        meetings.source_system,
         meetings.client_slug,
         deals.pipeline_id,
         meetings.owner_id,
@@ -49,6 +50,7 @@ records as (
     select
         'deal' as record_kind,
         deal_key as record_key,
+        source_system,
         client_slug,
         pipeline_id,
         owner_id,
@@ -94,13 +96,20 @@ final as (
     left join lateral (
         select min(claims.client_id::text)::uuid as client_id
         from claims
-        where claims.claim_kind = 'pipeline' and claims.claim_id = records.pipeline_id
+        where
+            claims.claim_kind = 'pipeline'
+            and claims.claim_id = records.pipeline_id
+            -- CRM ids are HubSpot's: a file's pipeline name (or its 'default') claims nothing.
+            and records.source_system = 'hubspot'
         having count(distinct claims.client_id) = 1
     ) as by_pipeline on true
     left join lateral (
         select min(claims.client_id::text)::uuid as client_id
         from claims
-        where claims.claim_kind = 'owner' and claims.claim_id = records.owner_id
+        where
+            claims.claim_kind = 'owner'
+            and claims.claim_id = records.owner_id
+            and records.source_system = 'hubspot'
         having count(distinct claims.client_id) = 1
     ) as by_owner on true
     left join record_leads

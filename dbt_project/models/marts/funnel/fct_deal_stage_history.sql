@@ -32,9 +32,15 @@ usable as (
         deals.client_id,
         deals.lead_id,
         deals.deal_status,
+        -- Two changes at one time (a file's dates without hours): the deal's current stage last.
+        stage_changes.stage_id = deals.stage_id as is_deal_stage,
         lag(stage_changes.stage_id) over (
             partition by stage_changes.deal_key
-            order by stage_changes.entered_at asc, stage_changes.stage_order asc nulls last, stage_changes.stage_id asc
+            order by
+                stage_changes.entered_at asc,
+                stage_changes.stage_id = deals.stage_id asc,
+                stage_changes.stage_order asc nulls last,
+                stage_changes.stage_id asc
         ) as previous_stage_id
     from stage_changes
     inner join deals on stage_changes.deal_key = deals.deal_id
@@ -51,7 +57,7 @@ entries as (
     from usable
     where previous_stage_id is distinct from stage_id
     window by_time as (
-        partition by deal_key order by entered_at asc, stage_order asc nulls last, stage_id asc
+        partition by deal_key order by entered_at asc, is_deal_stage asc, stage_order asc nulls last, stage_id asc
     )
 ),
 

@@ -54,6 +54,7 @@ current_stage_entered as (
         deal_key,
         max(entered_at) as entered_at
     from stage_changes
+    where not is_inferred  -- a deal with no recorded move did not close at its creation
     group by deal_key
 ),
 

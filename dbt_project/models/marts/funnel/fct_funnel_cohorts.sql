@@ -9,7 +9,7 @@
     reached each step, the conversion between steps, the meetings' show, no-show and reschedule
     rates, and the deals' outcomes. Rates compare a cohort with itself, never this month's
     meetings with this month's leads. Open deals are censored: a win rate is won / (won + lost),
-    and lead -> won counts only leads whose deals are all decided; they are counted apart
+    and lead -> won leaves out the leads not won yet with a deal still open; they are counted apart
     (open_deals) rather than as losses. A rate whose base is 0 is null.
 -#}
 with
@@ -71,7 +71,9 @@ deal_outcomes as (
         count(*) filter (where deals.is_won) as deals_won,
         count(*) filter (where deals.is_lost) as deals_lost,
         count(*) filter (where deals.is_open) as open_deals,
-        count(distinct deals.lead_id) filter (where deals.is_open) as leads_with_open_deals
+        -- Leads not yet won with a deal still open: their outcome is not known (censored).
+        count(distinct deals.lead_id) filter (where deals.is_open and funnel.won_at is null)
+            as leads_undecided
     from deals
     inner join funnel on deals.lead_id = funnel.lead_id and deals.client_id = funnel.client_id
     group by funnel.client_id, funnel.cohort_month
@@ -110,7 +112,7 @@ final as (
         {{ rate('meeting_outcomes.cancellations', 'meeting_outcomes.meetings') }} as cancellation_rate,
         {{ rate('meeting_outcomes.held_with_deal', 'meeting_outcomes.meetings_held') }} as meeting_to_deal_rate,
         {{ rate('deal_outcomes.deals_won', 'deal_outcomes.deals_won + deal_outcomes.deals_lost') }} as win_rate,
-        {{ rate('leads.leads_won', 'leads.leads_touched - coalesce(deal_outcomes.leads_with_open_deals, 0)') }} as lead_to_won_rate
+        {{ rate('leads.leads_won', 'leads.leads_touched - coalesce(deal_outcomes.leads_undecided, 0)') }} as lead_to_won_rate
     from leads
     left join meeting_outcomes
         on leads.client_id = meeting_outcomes.client_id and leads.cohort_month = meeting_outcomes.cohort_month

@@ -84,7 +84,9 @@ step_times as (
         'positive_reply' as step,
         min(replied_at) as reached_at
     from replies
-    where lead_id is not null and client_id is not null and is_positive
+    where
+        lead_id is not null and client_id is not null and is_positive
+        and not coalesce(is_automatic, false) and not is_from_colleague
     group by lead_id, client_id
     union all
     select

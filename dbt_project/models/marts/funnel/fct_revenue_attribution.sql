@@ -112,7 +112,7 @@ final as (
         coalesce(weighted.channel, 'unattributed') as channel,
         weighted.template_id,
         weighted.ab_variant,
-        round(credits.credit, 6) as credit,
+        credits.credit,
         deals.amount * credits.credit as attributed_amount,
         deals.currency,
         deals.closed_at as won_at
