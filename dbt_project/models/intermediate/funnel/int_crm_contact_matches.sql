@@ -1,3 +1,8 @@
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['contact_key'], 'unique': True}],
+    post_hook=["{{ analyze_if_rebuilt() }}"]
+) }}
 {#-
     Each CRM contact matched to a pool lead: by email (the lead's, else one an earlier Apollo
     record of the lead had), then LinkedIn URL, then first and last name with the company's domain (docs/crm.md, "Matching contacts to leads"). The method and a

@@ -1,3 +1,8 @@
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['contact_key'], 'unique': True}],
+    post_hook=["{{ analyze_if_rebuilt() }}"]
+) }}
 {#-
     Every person a CRM record is about, one row each: HubSpot contacts, and the people the
     standalone-CRM files name inline on meeting and deal rows (one key per distinct person,

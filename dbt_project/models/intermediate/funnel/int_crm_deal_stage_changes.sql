@@ -1,3 +1,8 @@
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['deal_key', 'entered_at']}],
+    post_hook=["{{ analyze_if_rebuilt() }}"]
+) }}
 {#-
     Every stage a deal entered, from every CRM source, timed by the CRM (HubSpot's
     propertiesWithHistory timestamps, the files' changed_at), never by the sync. A HubSpot stage

@@ -1,3 +1,8 @@
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['deal_key'], 'unique': True}],
+    post_hook=["{{ analyze_if_rebuilt() }}"]
+) }}
 {#-
     Every deal from every CRM source in one shape, with its current stage read against its
     pipeline. A HubSpot deal's stage is known only when its pipeline (stg_hubspot__pipeline_stages)

@@ -1,3 +1,8 @@
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['meeting_key'], 'unique': True}, {'columns': ['deal_key']}],
+    post_hook=["{{ analyze_if_rebuilt() }}"]
+) }}
 {#-
     Every meeting from every CRM source in one shape: HubSpot meetings and the standalone-CRM
     files' rows. Keys are prefixed with the source (hubspot:58201937465, csv:m-1), so two

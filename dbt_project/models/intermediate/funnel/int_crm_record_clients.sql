@@ -1,3 +1,8 @@
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['record_kind', 'record_key'], 'unique': True}],
+    post_hook=["{{ analyze_if_rebuilt() }}"]
+) }}
 {#-
     The agency client each CRM meeting and deal belongs to, by the first rule that names one
     (docs/crm.md, "Which client a record belongs to"): the file's client column; a deal pipeline

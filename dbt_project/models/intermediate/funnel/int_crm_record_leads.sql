@@ -1,3 +1,8 @@
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['record_kind', 'record_key'], 'unique': True}, {'columns': ['lead_id']}],
+    post_hook=["{{ analyze_if_rebuilt() }}"]
+) }}
 {#-
     The pool lead each CRM meeting and deal is about. A record's own contacts come first (the
     first that matched a lead, in the CRM's order); a deal with no matched contact of its own
@@ -31,26 +36,43 @@ records as (
     from deals
 ),
 
+-- Each record's contacts in the CRM's order, with their matches (set-based: one pass).
+listed as (
+    select
+        records.record_kind,
+        records.record_key,
+        contact_list.contact_key,
+        contact_list.position
+    from records
+    cross join
+        lateral jsonb_array_elements_text(records.contact_keys)
+        with ordinality as contact_list (contact_key, position)
+),
+
+best_contact as (
+    select distinct on (listed.record_kind, listed.record_key)
+        listed.record_kind,
+        listed.record_key,
+        matches.contact_key,
+        matches.lead_id,
+        matches.match_method,
+        matches.match_confidence
+    from listed
+    left join matches on listed.contact_key = matches.contact_key
+    order by listed.record_kind asc, listed.record_key asc, matches.lead_id is null asc, listed.position asc
+),
+
 own_contact as (
     select
         records.record_kind,
         records.record_key,
-        best.contact_key,
-        best.lead_id,
-        best.match_method,
-        best.match_confidence
+        best_contact.contact_key,
+        best_contact.lead_id,
+        best_contact.match_method,
+        best_contact.match_confidence
     from records
-    left join lateral (
-        select
-            matches.contact_key,
-            matches.lead_id,
-            matches.match_method,
-            matches.match_confidence
-        from jsonb_array_elements_text(records.contact_keys) with ordinality as listed (contact_key, position)
-        left join matches on listed.contact_key = matches.contact_key
-        order by matches.lead_id is null, listed.position
-        limit 1
-    ) as best on true
+    left join best_contact
+        on records.record_kind = best_contact.record_kind and records.record_key = best_contact.record_key
 ),
 
 meeting_of_deal as (

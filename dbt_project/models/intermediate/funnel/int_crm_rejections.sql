@@ -1,3 +1,8 @@
+{{ config(
+    materialized='table',
+    indexes=[{'columns': ['record_kind', 'record_key']}],
+    post_hook=["{{ analyze_if_rebuilt() }}"]
+) }}
 {#-
     CRM records the funnel marts leave out, each with its reason: the loaders' rejected_records
     hold what could not be read at all; these were read but cannot be used as they are. A deal
