@@ -36,10 +36,6 @@ assignments as (
     select * from {{ ref('fct_lead_assignments') }}
 ),
 
-activities as (
-    select * from {{ ref('fct_activities') }}
-),
-
 records as (
     select
         'meeting' as record_kind,
@@ -124,7 +120,7 @@ final as (
     -- The client whose touch came last before the record (on the index of lead and send time).
     left join lateral (
         select activities.client_id
-        from activities
+        from {{ ref('fct_activities') }} as activities
         where
             activities.lead_id = record_leads.lead_id
             and activities.sent_at <= records.made_at

@@ -126,7 +126,8 @@ step_times as (
     group by lead_id, client_id
 ),
 
--- The touch that came last before each step (on the index of lead and send time).
+-- The touch that came last before each step, on fct_activities' index of lead and send time
+-- (the table itself: the activities CTE, read twice, would be materialised without an index).
 preceding as (
     select
         step_times.lead_id,
@@ -144,7 +145,7 @@ preceding as (
             activities.template_id,
             activities.ab_variant,
             activities.channel
-        from activities
+        from {{ ref('fct_activities') }} as activities
         where
             activities.lead_id = step_times.lead_id
             and activities.client_id = step_times.client_id
