@@ -126,6 +126,11 @@ class CrmSummary:
     bad: dict[str, int] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
+    @property
+    def loader_rejections(self) -> int:
+        """The planted bad input the loader refuses (the rest, the marts quarantine)."""
+        return sum(self.bad.get(kind, 0) for kind in ("bad_date", "not_a_number", "missing_column"))
+
 
 @dataclass(frozen=True)
 class _Meeting:
