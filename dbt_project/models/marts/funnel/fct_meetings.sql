@@ -37,18 +37,9 @@ rejections as (
     where record_kind = 'meeting'
 ),
 
+-- The deals the marts hold (rejected ones left out): fct_deals has already decided which.
 deals as (
-    select * from {{ ref('int_crm_deals') }}
-),
-
-deal_rejections as (
-    select * from {{ ref('int_crm_rejections') }}
-    where record_kind = 'deal'
-),
-
-deal_leads as (
-    select * from {{ ref('int_crm_record_leads') }}
-    where record_kind = 'deal'
+    select * from {{ ref('fct_deals') }}
 ),
 
 replies as (
@@ -111,31 +102,18 @@ touches as (
     group by usable.meeting_key
 ),
 
-usable_deals as (
-    select
-        deals.deal_key,
-        deals.created_at,
-        deal_leads.lead_id
-    from deals
-    inner join deal_leads on deals.deal_key = deal_leads.record_key
-    where not exists (
-        select 1 from deal_rejections
-        where deal_rejections.record_key = deals.deal_key
-    )
-),
-
 -- A deal followed: the meeting's own deal, or a deal with the same lead opened after it.
 followed as (
     select usable.meeting_key
     from usable
-    inner join usable_deals on usable.deal_key = usable_deals.deal_key
+    inner join deals on usable.deal_key = deals.deal_id
     union
     select usable.meeting_key
     from usable
-    inner join usable_deals
+    inner join deals
         on
-            usable.lead_id = usable_deals.lead_id
-            and usable_deals.created_at >= usable.booked_or_start_at
+            usable.lead_id = deals.lead_id
+            and deals.created_at >= usable.booked_or_start_at
 ),
 
 final as (
